@@ -1,0 +1,99 @@
+"""Users, organisational units, role memberships and inspection teams."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from bihuan.accounts.choices import ADMIN_ROLES, AREA_ROLES, OrgUnitKind, Role
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class OrgUnit(models.Model):
+    """A department (fire brigade, market regulation, ...), the command HQ or a town office."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=OrgUnitKind.choices)
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, verbose_name=_("area"))
+    # Place kinds a department has jurisdiction over, city-wide (empty: none).
+    place_kinds = models.JSONField(_("place kinds in jurisdiction"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("organisational unit")
+        verbose_name_plural = _("organisational units")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """One role held by a user in an area (and, for departments, an org unit)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships",
+                             verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, null=True, blank=True,
+                             verbose_name=_("area"))
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, null=True, blank=True,
+                                 verbose_name=_("organisational unit"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "area", "org_unit"],
+                                    name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.area or self.org_unit or ''}"
+
+    def clean(self) -> None:
+        if self.role in AREA_ROLES and self.area_id is None:
+            raise ValidationError({"area": _("This role needs an area.")})
+        if self.role == Role.DEPT_INSPECTOR and self.org_unit_id is None:
+            raise ValidationError({"org_unit": _("A department inspector needs a department.")})
+        if self.role in ADMIN_ROLES:
+            others = (
+                Membership.objects.filter(user_id=self.user_id, role__in=ADMIN_ROLES, active=True)
+                .exclude(role=self.role)
+                .exclude(pk=self.pk)
+            )
+            if others.exists():
+                raise ValidationError(
+                    _("The system, security and audit administrator roles are mutually "
+                      "exclusive.")
+                )
+
+
+class Team(models.Model):
+    """An inspection team (检查组), based in a town; used for cross-inspections."""
+
+    name = models.CharField(_("name"), max_length=100)
+    home_area = models.ForeignKey("areas.Area", on_delete=models.PROTECT,
+                                  verbose_name=_("home area"))
+    members = models.ManyToManyField(User, related_name="teams", blank=True,
+                                     verbose_name=_("members"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("inspection team")
+        verbose_name_plural = _("inspection teams")
+
+    def __str__(self) -> str:
+        return self.name

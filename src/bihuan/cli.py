@@ -1,0 +1,108 @@
+"""The ``bihuan`` command: demo, serve, worker, and Django's management commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _setup(database_url: str | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bihuan.settings")
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    import django
+
+    django.setup()
+
+
+def _serve(bind: str, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from bihuan.wsgi import application
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", bind)
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", int(os.environ.get("BIHUAN_THREADS", "4")))
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 20)
+            self.cfg.set("accesslog", os.environ.get("BIHUAN_ACCESS_LOG", "-"))
+
+        def load(self) -> object:
+            return application
+
+    Server().run()
+
+
+def demo(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bihuan demo",
+                                     description="Build the demo city and serve it.")
+    parser.add_argument("--no-serve", action="store_true", help="stop after the data")
+    parser.add_argument("--bind", default="127.0.0.1:8000")
+    parser.add_argument("--seed", type=int, default=20220918)
+    parser.add_argument("--places", type=int, default=20000)
+    args = parser.parse_args(argv)
+    var_dir = Path(os.environ.get("BIHUAN_VAR_DIR", Path.cwd() / "var"))
+    var_dir.mkdir(parents=True, exist_ok=True)
+    database = var_dir / "demo.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    os.environ["BIHUAN_VAR_DIR"] = str(var_dir)
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    _setup(f"sqlite:///{database}")
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    from bihuan.demo.generator import generate
+
+    logins = generate(seed=args.seed, places=args.places, stdout=sys.stdout)
+    logins_file = var_dir / "demo-logins.txt"
+    lines = [f"{role:16} {username:22} {password}" for role, username, password in logins]
+    logins_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    logins_file.chmod(0o600)
+    print("\nDemo logins (also in var/demo-logins.txt):")
+    print("\n".join(lines))
+    if not args.no_serve:
+        print(f"\nServing on http://{args.bind}/ (Ctrl+C stops).", flush=True)
+        _serve(args.bind, workers=1)
+
+
+def serve(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bihuan serve")
+    parser.add_argument("--bind", default=os.environ.get("BIHUAN_BIND", "127.0.0.1:8000"))
+    parser.add_argument("--workers", type=int,
+                        default=int(os.environ.get("BIHUAN_WORKERS", "2")))
+    args = parser.parse_args(argv)
+    _setup()
+    _serve(args.bind, args.workers)
+
+
+def worker(argv: list[str]) -> None:
+    _setup()
+    from django.core.management import call_command
+
+    call_command("db_worker", *argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv else "help"
+    rest = argv[1:]
+    if command == "demo":
+        demo(rest)
+    elif command == "serve":
+        serve(rest)
+    elif command == "worker":
+        worker(rest)
+    else:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bihuan.settings")
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["bihuan", *argv])
+
+
+if __name__ == "__main__":
+    main()
