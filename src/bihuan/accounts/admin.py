@@ -11,7 +11,7 @@ class MembershipInline(admin.TabularInline[Membership, User]):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
     inlines = [MembershipInline]
     list_display = ["username", "display_name", "is_active", "last_login"]
 

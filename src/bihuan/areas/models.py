@@ -68,6 +68,10 @@ class Area(models.Model):
     def __str__(self) -> str:
         return self.short_name or self.name
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.path = self.compute_path()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     @property
     def depth(self) -> int:
         return LEVEL_DEPTH[AreaLevel(self.level)]
@@ -75,10 +79,6 @@ class Area(models.Model):
     def compute_path(self) -> str:
         prefix = self.parent.path if self.parent_id and self.parent else ""
         return f"{prefix}{self.code}/"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        self.path = self.compute_path()
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def ancestors(self) -> models.QuerySet[Area]:
         codes = [c for c in self.path.split("/") if c]

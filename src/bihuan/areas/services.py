@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -40,8 +41,8 @@ def load_areas(rows: Iterable[dict[str, str]]) -> int:
         area.level = level
         area.parent = parent
         if row.get("lat"):
-            area.latitude = row["lat"]  # type: ignore[assignment]
-            area.longitude = row["lon"]  # type: ignore[assignment]
+            area.latitude = Decimal(row["lat"])
+            area.longitude = Decimal(row["lon"])
         area.save()
         by_code[area.code] = area
         count += 1

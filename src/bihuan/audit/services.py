@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ def _canonical(entry: AuditEntry) -> bytes:
     payload = {
         "stream": entry.stream,
         "seq": entry.seq,
-        "at": entry.at.isoformat(timespec="microseconds"),
+        "at": entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "actor": entry.actor_id,
         "actor_repr": entry.actor_repr,
         "action": entry.action,

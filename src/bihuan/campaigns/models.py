@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
 class CampaignQuerySet(models.QuerySet["Campaign"]):
-    def visible_to(self, user: object) -> CampaignQuerySet:
+    def visible_to(self, user: Any) -> CampaignQuerySet:
         from bihuan.areas.models import Area
 
         # A campaign is visible to whoever sees any part of its area.

@@ -25,7 +25,7 @@ class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type
     """Lists and details limited by the model's ``visible_to``: out of scope is 404."""
 
     def get_queryset(self) -> Any:
-        queryset = super().get_queryset()
+        queryset: Any = super().get_queryset()
         return queryset.visible_to(self.request.user)
 
     def get_object(self) -> Any:

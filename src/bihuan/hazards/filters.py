@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 
 from bihuan.core import clock
 from bihuan.hazards.choices import HazardState, Severity, SupervisionLevel
-from bihuan.hazards.models import Hazard
+from bihuan.hazards.models import Hazard, HazardQuerySet
 from bihuan.places.choices import PlaceKind
 
 
@@ -42,4 +42,5 @@ class HazardFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         today = clock.today()
-        return queryset.overdue(today) if value else queryset.not_overdue(today)  # type: ignore[attr-defined]
+        hazards: HazardQuerySet = queryset
+        return hazards.overdue(today) if value else hazards.not_overdue(today)

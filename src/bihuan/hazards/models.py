@@ -158,7 +158,7 @@ class HazardEventQuerySet(ScopedQuerySet["HazardEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise TypeError("HazardEvent is append-only")
 
-    def delete(self) -> tuple[int, dict[str, int]]:  # type: ignore[override]
+    def delete(self) -> tuple[int, dict[str, int]]:
         raise TypeError("HazardEvent is append-only")
 
 
@@ -222,6 +222,9 @@ class Evidence(AppendOnlyModel):
         verbose_name = _("evidence")
         verbose_name_plural = _("evidence")
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.sha256[:12]}"
+
 
 class ExtensionRequest(models.Model):
     """延期申请: pauses the hazard's clock while pending; the decision is on the record."""
@@ -250,6 +253,9 @@ class ExtensionRequest(models.Model):
                                     name="one_pending_extension"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.hazard_id} → {self.requested_deadline} ({self.status})"
+
 
 class Supervision(models.Model):
     """挂牌督办: a listed-supervision document with its number, ended by de-listing."""
@@ -275,6 +281,9 @@ class Supervision(models.Model):
         verbose_name = _("listed supervision")
         verbose_name_plural = _("listed supervisions")
 
+    def __str__(self) -> str:
+        return self.document_number
+
 
 class MajorHazardDecision(models.Model):
     """The collective decision (≥ 3 people, or an expert panel) on a candidate major hazard."""
@@ -294,3 +303,6 @@ class MajorHazardDecision(models.Model):
         ordering = ["-recorded_at"]
         verbose_name = _("major hazard decision")
         verbose_name_plural = _("major hazard decisions")
+
+    def __str__(self) -> str:
+        return f"{self.hazard_id} {'major' if self.confirmed else 'not major'}"

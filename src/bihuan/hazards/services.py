@@ -202,7 +202,7 @@ def allowed_actions(hazard: Hazard, user: Any) -> list[HazardAction]:
     """The actions ``user`` may try on ``hazard`` now (state and role; for the UI)."""
     grants = grants_over(user, hazard.area.path, hazard.place_kind,
                          hazard.place.party.user_id if hazard.place.party else None)
-    result = []
+    result: list[HazardAction] = []
     for action in HazardAction:
         if action in (A.REGISTER, A.REPORT, A.RECTIFY_ON_SPOT):
             continue

@@ -74,6 +74,9 @@ class InspectionResult(models.Model):
             models.UniqueConstraint(fields=["inspection", "item"], name="result_once_per_item"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.inspection_id} {self.item_id} {self.outcome}"
+
 
 class CarriedHazard(models.Model):
     """An outstanding hazard of the place, carried into this inspection to be re-checked."""
@@ -91,3 +94,6 @@ class CarriedHazard(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["inspection", "hazard"], name="carried_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.inspection_id} {self.hazard_id} {self.outcome}"

@@ -131,11 +131,13 @@ def submit_inspection(
             inspection.save(force_insert=True)
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its result.
-        existing = Inspection.objects.visible_to(actor).filter(client_key=client_key).first()
+        existing = Inspection.objects.visible_to(actor).filter(
+            client_key=inspection.client_key
+        ).first()
         if existing is None:
             raise
         return existing
-    merged = {code: ItemOutcome.FAIL for code in (f.item_code for f in findings)}
+    merged: dict[str, str] = dict.fromkeys((f.item_code for f in findings), ItemOutcome.FAIL)
     merged.update(results)
     InspectionResult.objects.bulk_create(
         [InspectionResult(inspection=inspection, item=items[code], outcome=outcome)

@@ -26,3 +26,6 @@ class Notification(models.Model):
             # Sent once per user and event, even when a task runs twice.
             models.UniqueConstraint(fields=["user", "event"], name="notification_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.verb}"

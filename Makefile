@@ -1,0 +1,35 @@
+# Bihuan: `make demo` and `make test` work on a fresh clone with nothing but python3.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: install demo test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	@$(BIN)/uv sync --locked --inexact --quiet
+	@touch $@
+
+demo: install
+	$(BIN)/bihuan demo
+
+test: install
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/bihuan makemigrations --check --dry-run
+	BIHUAN_ENV=production SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))')" \
+	  DATABASE_URL=postgres://bihuan@127.0.0.1:5432/bihuan ALLOWED_HOSTS=bihuan.example.gov.cn \
+	  $(BIN)/bihuan check --deploy --fail-level WARNING
+
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
