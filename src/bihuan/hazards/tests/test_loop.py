@@ -131,3 +131,124 @@ def test_extension_pauses_the_clock_and_approval_moves_the_deadline(world):
     hazard.refresh_from_db()
     assert hazard.deadline == wanted
     assert hazard.is_overdue()
+
+
+def _major(world):
+    place = world.places["wujin_market"]
+    item = world.checklist_for(place).items.filter(severity="major_candidate").first()
+    hazard = services.register_hazard(actor=world.users["fire_inspector"], place=place,
+                                      item=item, description="")
+    assert hazard.major_candidate and hazard.severity == Severity.GENERAL
+    return hazard
+
+
+def test_a_major_hazard_needs_a_collective_decision_of_three(world):
+    hazard = _major(world)
+    with pytest.raises(ValidationFailed):
+        services.decide_major(hazard, actor=world.users["east_officer"], confirmed=True,
+                              participants=["甲", "乙"], minutes="研判")
+    with pytest.raises(PermissionDenied):
+        services.decide_major(hazard, actor=world.users["fire_inspector"], confirmed=True,
+                              participants=["甲", "乙", "丙"], minutes="研判")
+    services.decide_major(hazard, actor=world.users["east_officer"], confirmed=True,
+                          participants=["甲", "乙", "丙"], minutes="集体研判为重大火灾隐患")
+    hazard.refresh_from_db()
+    assert hazard.severity == Severity.MAJOR
+    assert hazard.supervision_level == "city"
+
+
+def test_a_major_hazard_is_verified_at_town_level_or_above(world):
+    hazard = _major(world)
+    services.decide_major(hazard, actor=world.users["commander"], confirmed=True,
+                          participants=["甲", "乙", "丙"], minutes="集体研判")
+    services.submit_rectification(hazard, actor=world.users["shopkeeper"],
+                                  evidence=[after_photo()])
+    with pytest.raises(PermissionDenied):
+        services.pass_verification(hazard, actor=world.users["fire_inspector"])
+    hazard = services.pass_verification(hazard, actor=world.users["east_officer"])
+    assert hazard.state == HazardState.CLOSED
+    services.delist_supervision(hazard, actor=world.users["commander"])
+    hazard.refresh_from_db()
+    assert hazard.supervision_level == "none"
+
+
+def test_listed_supervision_is_a_document_with_a_unique_number(world):
+    hazard = _register(world)
+    services.list_supervision(hazard, actor=world.users["east_officer"], level="town",
+                              document_number="东城督〔2026〕1号", responsible_person="楼先生",
+                              deadline=future(7), delivered_by="李网格", signed_for_by="楼先生")
+    other = _register(world, place="baita_shop")
+    with pytest.raises(ValidationFailed):
+        services.list_supervision(other, actor=world.users["east_officer"], level="town",
+                                  document_number="东城督〔2026〕1号",
+                                  responsible_person="胡女士", deadline=future(7))
+    with pytest.raises(PermissionDenied):
+        services.list_supervision(other, actor=world.users["east_officer"], level="city",
+                                  document_number="永消督〔2026〕1号",
+                                  responsible_person="胡女士", deadline=future(7))
+    hazard.refresh_from_db()
+    assert hazard.supervision_level == "town"
+
+
+def test_hand_over_and_enforcement_result_resume_rectification(world):
+    hazard = _register(world)
+    hazard = services.hand_over_to_enforcement(hazard, actor=world.users["fire_inspector"],
+                                               reason="拒不整改", department="综合行政执法局")
+    assert hazard.state == HazardState.ENFORCEMENT
+    hazard = services.record_enforcement_result(hazard, actor=world.users["fire_inspector"],
+                                                reason="罚款五千元", deadline=future(3))
+    assert hazard.state == HazardState.RECTIFYING
+    assert hazard.deadline == future(3)
+
+
+def test_a_refused_extension_gives_back_the_paused_working_days(world):
+    hazard = _register(world)
+    deadline = hazard.deadline
+    services.request_extension(hazard, actor=world.users["landlord"], reason="等配件",
+                               requested_deadline=deadline + dt.timedelta(days=30))
+    # Mon 14 → Mon 21 Sep 2026: six working days paused (Sun 20 Sep is a 调休 working day).
+    clock.advance(dt.timedelta(days=7))
+    services.decide_extension(hazard, actor=world.users["east_officer"], approve=False,
+                              reason="理由不充分")
+    hazard.refresh_from_db()
+    from bihuan.core import workdays
+
+    assert hazard.deadline == workdays.add_working_days(deadline, 6)
+    assert hazard.clock_paused_since is None
+
+
+def test_the_closer_cannot_look_back_and_the_party_cannot_verify(world):
+    hazard = _register(world)
+    services.submit_rectification(hazard, actor=world.users["landlord"],
+                                  evidence=[after_photo()])
+    with pytest.raises(PermissionDenied):
+        services.pass_verification(hazard, actor=world.users["landlord"])
+    services.pass_verification(hazard, actor=world.users["east_officer"])
+    with pytest.raises(PermissionDenied):
+        services.pass_look_back(hazard, actor=world.users["east_officer"])
+    hazard = services.pass_look_back(hazard, actor=world.users["baita_cadre"])
+    assert hazard.look_back_count == 1 and hazard.state == HazardState.CLOSED
+
+
+def test_a_self_check_report_is_confirmed_or_dismissed_with_a_reason(world):
+    place = world.places["baita_rental"]
+    item = world.checklist_for(place).items.filter(severity="general").first()
+    reported = services.register_hazard(actor=world.users["landlord"], place=place, item=item,
+                                        description="自查发现")
+    assert reported.state == HazardState.REPORTED
+    with pytest.raises(ValidationFailed):
+        services.dismiss_report(reported, actor=world.users["baita_cadre"], reason="")
+    confirmed = services.confirm_report(reported, actor=world.users["baita_grid_worker"])
+    assert confirmed.state == HazardState.RECTIFYING and confirmed.deadline
+
+
+def test_errors_are_translated(world, settings):
+    from django.utils import translation
+
+    hazard = _register(world)
+    with translation.override("zh-hans"), pytest.raises(TransitionNotAllowed) as zh:
+        services.pass_verification(hazard, actor=world.users["east_officer"])
+    with translation.override("en"), pytest.raises(TransitionNotAllowed) as en:
+        services.pass_verification(hazard, actor=world.users["east_officer"])
+    assert str(zh.value) != str(en.value)
+    assert "not possible" in str(en.value)
