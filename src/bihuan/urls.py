@@ -4,7 +4,9 @@ from django.urls import include, path
 from bihuan.core import views as core_views
 
 urlpatterns = [
+    path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("bihuan.accounts.urls")),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/", include("bihuan.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

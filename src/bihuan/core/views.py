@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -20,3 +22,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except Exception:  # any database failure means "not ready"
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "up"})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The user's start page."""
+    return render(request, "core/home.html")
