@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db import transaction
@@ -75,11 +76,17 @@ def publish_definition(definition: ChecklistDefinition, *, actor: Any | None = N
     return checklist
 
 
+@functools.cache
+def _builtin_definitions() -> tuple[ChecklistDefinition, ...]:
+    # The files ship with the code: parse them once per process.
+    return tuple(load_builtin_definitions())
+
+
 def load_builtin(*, actor: Any | None = None) -> list[Checklist]:
     """Publish every built-in checklist whose version is not in the database yet."""
     ensure_deadline_rules()
     published = []
-    for definition in load_builtin_definitions():
+    for definition in _builtin_definitions():
         if Checklist.objects.filter(code=definition.code, version__gte=definition.version).exists():
             continue
         published.append(publish_definition(definition, actor=actor))
