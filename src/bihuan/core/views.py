@@ -1,11 +1,32 @@
-"""Liveness and readiness probes."""
+"""Health probes, the start page and the scoped-lookup helpers every view uses."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Model
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+
+
+def get_visible_or_404(model: type[Model], user: Any, **lookup: Any) -> Any:
+    """The object if ``user`` may see it; otherwise 404, exactly as if it did not exist."""
+    try:
+        return model.objects.visible_to(user).get(**lookup)  # type: ignore[attr-defined]
+    except (model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]
+        raise Http404 from None
+
+
+class ScopedQuerysetMixin:
+    """For class-based views: the queryset is always ``visible_to(request.user)``."""
+
+    model: type[Model]
+    request: HttpRequest
+
+    def get_queryset(self) -> Any:
+        return self.model.objects.visible_to(self.request.user)  # type: ignore[attr-defined]
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
