@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "bihuan.hazards",
     "bihuan.audit",
     "bihuan.notifications",
+    "bihuan.portal",
+    "bihuan.reports",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
 
 
 def get_visible_or_404(model: type[Model], user: Any, **lookup: Any) -> Any:
@@ -47,5 +48,15 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The user's start page."""
-    return render(request, "core/home.html")
+    """The user's start page: the inbox for officials, the portal for responsible parties."""
+    from bihuan.accounts.choices import OFFICIAL_ROLES, Role
+    from bihuan.accounts.scopes import scope_of
+    from bihuan.hazards.views import inbox
+
+    roles = scope_of(request.user).roles()
+    if Role.PARTY in roles and not roles & set(OFFICIAL_ROLES):
+        try:
+            return redirect(reverse("portal:home"))
+        except NoReverseMatch:
+            pass
+    return inbox(request)

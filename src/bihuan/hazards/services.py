@@ -66,12 +66,8 @@ ROLE_PRECEDENCE = [
     Role.CITIZEN,
 ]
 
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
-IMAGE_SIGNATURES = {
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"RIFF": "image/webp",
-}
+# Forms check the upload size early with this; core.images enforces it on the bytes.
+MAX_EVIDENCE_BYTES: int = getattr(settings, "BIHUAN_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -102,33 +98,30 @@ class _Step:
 # ---------------------------------------------------------------- helpers
 
 
-def _content_type(content: bytes) -> str:
-    for signature, content_type in IMAGE_SIGNATURES.items():
-        if content.startswith(signature):
-            if content_type == "image/webp" and content[8:12] != b"WEBP":
-                continue
-            return content_type
-    raise ValidationFailed(_("Only photos (JPEG, PNG or WebP) can be attached."),
-                           field="evidence")
-
-
 def _validate_evidence(files: Sequence[EvidenceFile]) -> list[tuple[EvidenceFile, str]]:
+    """Decode every photo before anything is written; fill in what its EXIF says
+    (when and where it was taken) where the phone did not send it."""
+    from dataclasses import replace
+
+    from bihuan.core import images
+
     checked = []
     for item in files:
-        if len(item.content) > MAX_EVIDENCE_BYTES:
-            raise ValidationFailed(
-                _("A photo may be at most %(mb)d MB.") % {"mb": MAX_EVIDENCE_BYTES // 2**20},
-                field="evidence",
-            )
         if item.kind not in EvidenceKind.values:
             raise ValidationFailed(_("Unknown kind of evidence."), field="evidence")
-        checked.append((item, _content_type(item.content)))
+        info = images.validate_image(item.content)
+        if item.taken_at is None and info.taken_at is not None:
+            item = replace(item, taken_at=info.taken_at)
+        if (item.latitude is None or item.longitude is None) and info.latitude is not None:
+            item = replace(item, latitude=info.latitude, longitude=info.longitude)
+        checked.append((item, info.content_type))
     return checked
 
 
 def _store_evidence(
     hazard: Hazard, event: HazardEvent, files: list[tuple[EvidenceFile, str]], actor: Any
 ) -> None:
+    # The original bytes are kept, EXIF and all: the digest is of what was uploaded.
     for item, content_type in files:
         digest = hashlib.sha256(item.content).hexdigest()
         evidence = Evidence(
@@ -608,6 +601,7 @@ def _pending_extension(h: Hazard) -> ExtensionRequest:
 
 def _resolve_pending_extension(step: _Step, status: str, reason: str) -> ExtensionRequest:
     h = step.hazard
+    old_deadline = h.deadline
     request = _pending_extension(h)
     request.status = status
     request.decided_by = step.actor
@@ -624,7 +618,7 @@ def _resolve_pending_extension(step: _Step, status: str, reason: str) -> Extensi
         if h.deadline is not None and lost:
             new_deadline = workdays.add_working_days(h.deadline, lost)
         _set(step, deadline=new_deadline, clock_paused_since=None)
-    step.data.update({"extension": request.pk, "old_deadline": _iso(h.deadline),
+    step.data.update({"extension": request.pk, "old_deadline": _iso(old_deadline),
                       "decision": status})
     return request
 

@@ -46,6 +46,10 @@ class Inspection(models.Model):
     client_key = models.UUIDField(_("client key"), default=uuid.uuid4, unique=True)
     notice_number = models.CharField(_("notice number"), max_length=40, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The responsible party's signature on the notice, drawn on the phone (a PNG).
+    party_signature = models.FileField(_("party's signature"),
+                                       upload_to="signatures/%Y/%m/", blank=True)
+    signed_by_name = models.CharField(_("signed by"), blank=True, max_length=50)
 
     objects = InspectionQuerySet.as_manager()
 

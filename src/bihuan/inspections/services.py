@@ -8,14 +8,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bihuan.accounts.choices import Role
 from bihuan.audit import services as audit
 from bihuan.checklists.choices import ChecklistStatus
 from bihuan.checklists.models import Checklist
-from bihuan.core import clock
+from bihuan.core import clock, images
 from bihuan.core.errors import NotFound, PermissionDenied, ValidationFailed
 from bihuan.hazards import services as hazard_services
 from bihuan.hazards.models import Hazard
@@ -27,6 +30,10 @@ from bihuan.inspections.choices import (
 )
 from bihuan.inspections.models import CarriedHazard, Inspection, InspectionResult
 from bihuan.places.models import Place
+
+# A signature drawn on a phone's canvas is a few dozen KB; anything bigger is not one.
+MAX_SIGNATURE_BYTES = 512 * 1024
+SIGNER_NAME_MAX = 50  # Inspection.signed_by_name
 
 
 @dataclass(frozen=True)
@@ -69,9 +76,16 @@ def submit_inspection(
     client_key: uuid.UUID | str | None = None,
     note: str = "",
     client_ip: str | None = None,
+    signature: bytes | None = None,
+    signed_by_name: str = "",
 ) -> Inspection:
     """Record a finished visit. A retried submission with the same ``client_key``
-    returns the first inspection and writes nothing new."""
+    returns the first inspection and writes nothing new.
+
+    ``signature`` is the responsible party's signature (a PNG drawn on the phone),
+    stored with ``signed_by_name``. A visit whose findings leave anything to
+    rectify gets its rectification notice number (整改通知书文号).
+    """
     if client_key is not None:
         existing = Inspection.objects.visible_to(actor).filter(client_key=client_key).first()
         if existing is not None:
@@ -85,6 +99,10 @@ def submit_inspection(
         raise NotFound() from None
     if kind not in InspectionKind.values:
         raise ValidationFailed(_("Unknown kind of inspection."), field="kind")
+    signed_by_name = (signed_by_name or "").strip()
+    if len(signed_by_name) > SIGNER_NAME_MAX:
+        raise ValidationFailed(_("The signer's name is too long."), field="signed_by_name")
+    signature_png = _clean_signature(signature) if signature else None
     grants = hazard_services.grants_over(
         actor, place_obj.area.path, place_obj.kind,
         place_obj.party.user_id if place_obj.party else None,
@@ -161,7 +179,37 @@ def submit_inspection(
             deadline=finding.deadline, rectified_on_spot=finding.rectified_on_spot,
             evidence=finding.evidence, campaign=campaign, client_ip=client_ip,
         )
+    stored: list[str] = []
+    if kind != InspectionKind.SELF_CHECK and any(not f.rectified_on_spot for f in findings):
+        inspection.notice_number = notice_number(inspection)
+        stored.append("notice_number")
+    if signature_png is not None:
+        inspection.party_signature.save(f"{inspection.client_key}.png",
+                                         ContentFile(signature_png), save=False)
+        stored.append("party_signature")
+    if signed_by_name:
+        inspection.signed_by_name = signed_by_name
+        stored.append("signed_by_name")
+    if stored:
+        inspection.save(update_fields=stored)
     audit.record("inspection.submit", actor=actor, obj=inspection, client_ip=client_ip,
                  data={"place": place_obj.pk, "kind": kind, "checklist": checklist.pk,
-                       "findings": len(findings)})
+                       "findings": len(findings), "notice": inspection.notice_number,
+                       "signed": signature_png is not None})
     return inspection
+
+
+def _clean_signature(content: bytes) -> bytes:
+    """A signature is a small image; what is stored is its re-encoded pixels only."""
+    try:
+        return images.public_copy(content, max_bytes=MAX_SIGNATURE_BYTES)
+    except ValidationFailed as error:
+        raise ValidationFailed(_("The signature could not be read. Sign again."),
+                               field="signature") from error
+
+
+def notice_number(inspection: Inspection) -> str:
+    """The rectification notice's document number, e.g. 永消通〔2026〕1234号."""
+    prefix = getattr(settings, "BIHUAN_NOTICE_PREFIX", "永消通")
+    year = timezone.localtime(inspection.submitted_at or clock.now()).year
+    return f"{prefix}〔{year}〕{inspection.pk}号"
