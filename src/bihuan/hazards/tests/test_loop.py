@@ -252,3 +252,15 @@ def test_errors_are_translated(world, settings):
         services.pass_verification(hazard, actor=world.users["east_officer"])
     assert str(zh.value) != str(en.value)
     assert "not possible" in str(en.value)
+
+
+def test_an_extension_decision_records_the_previous_deadline(world):
+    hazard = _register(world)
+    previous = hazard.deadline
+    wanted = previous + dt.timedelta(days=30)
+    services.request_extension(hazard, actor=world.users["landlord"], reason="等配件",
+                               requested_deadline=wanted)
+    services.decide_extension(hazard, actor=world.users["east_officer"], approve=True)
+    event = HazardEvent.objects.filter(hazard=hazard).order_by("-seq").first()
+    assert event.data["old_deadline"] == previous.isoformat()
+    assert event.data["deadline"] == wanted.isoformat()
