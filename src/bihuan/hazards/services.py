@@ -2,8 +2,9 @@
 
 Each function validates, takes the hazard's row lock, checks scope, role,
 state and separation of duties, writes the hazard, appends exactly one
-``HazardEvent`` and one audit entry, all in one transaction, and schedules
-notifications for after the commit. Nothing else writes a hazard's state.
+``HazardEvent`` and one audit entry, all in one transaction, and enqueues
+the notification task in the same transaction (the worker sees it only after
+the commit). Nothing else writes a hazard's state.
 """
 
 from __future__ import annotations
@@ -254,8 +255,10 @@ def _append_event(
     if getattr(settings, "BIHUAN_NOTIFY", True):
         from bihuan.hazards.tasks import notify_hazard_event
 
-        event_id = event.pk
-        transaction.on_commit(lambda: notify_hazard_event.enqueue(event_id))
+        # A transactional outbox: the task row commits (or rolls back) with the
+        # transition, so the worker acts only after commit and a crash between
+        # commit and enqueue cannot lose a notice. It also saves a second commit.
+        notify_hazard_event.enqueue(event.pk)
     return event
 
 
