@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -50,6 +51,8 @@ def demo(argv: list[str]) -> None:
     database = var_dir / "demo.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
+    # The old demo's uploads belong to the database just deleted.
+    shutil.rmtree(var_dir / "media", ignore_errors=True)
     os.environ["BIHUAN_VAR_DIR"] = str(var_dir)
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
     _setup(f"sqlite:///{database}")

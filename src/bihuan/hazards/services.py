@@ -501,7 +501,7 @@ def hand_over_to_enforcement(
     if step.hazard.clock_paused_since is not None:
         _resolve_pending_extension(step, ExtensionStatus.REFUSED,
                                    _("Handed over to enforcement."))
-    step.data = {"department": department}
+    step.data["department"] = department
     return _finish(step)[0]
 
 
