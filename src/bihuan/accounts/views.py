@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
 
-from bihuan.accounts.models import Membership
+from bihuan.accounts.models import Membership, User
 
 
 class LoginView(auth_views.LoginView):
@@ -36,7 +38,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     memberships = (
-        Membership.objects.filter(user=request.user, active=True)
+        Membership.objects.filter(user=cast(User, request.user), active=True)
         .select_related("area", "org_unit")
         .order_by("role")
     )
