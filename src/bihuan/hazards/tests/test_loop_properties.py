@@ -75,7 +75,7 @@ A = HazardAction
 S = HazardState
 
 EXAMPLES = int(os.environ.get("BIHUAN_HYPOTHESIS_EXAMPLES", "25"))
-STEPS = int(os.environ.get("BIHUAN_HYPOTHESIS_STEPS", "30"))
+STEPS = int(os.environ.get("BIHUAN_HYPOTHESIS_STEPS", "50"))
 
 # ---------------------------------------------------------------- the model's spec
 #
@@ -792,9 +792,13 @@ class HazardLoop(RuleBasedStateMachine):
     def delist_supervision(self, hazard: int, persona: str, reason: str, version: str) -> None:
         self.do_delist(hazard, persona, reason, version)
 
-    @rule(days=st.integers(1, 12))
-    def time_passes(self, days: int) -> None:
+    def let_time_pass(self, days: int) -> None:
+        self.calls += 1
         clock.advance(dt.timedelta(days=days))
+
+    # Twice, so deadlines pass (and paused clocks matter) within a short run.
+    time_passes = rule(days=st.integers(1, 12))(let_time_pass)
+    more_time_passes = rule(days=st.integers(1, 12))(let_time_pass)
 
     # ------------------------------------------------------------ rules: the loop moving on
 
@@ -1127,3 +1131,31 @@ def test_the_hazard_loop_keeps_its_invariants_under_random_use(world):
     # Not vacuous: most kinds of step went through somewhere in the run.
     done = {label.split(":")[0] for label, n in ctx.outcomes.items() if label.endswith("done")}
     assert len(done) >= 10, sorted(ctx.outcomes.items())
+
+
+def test_a_hand_over_that_ends_a_pending_extension_says_so_in_the_history(world):
+    """Handing over while an extension is pending refuses the request and moves the
+    deadline; the event says so, as a refusal (decide_extension) and a void do: the
+    request, the decision, the old deadline. (It once kept only the department: the
+    hand-over replaced the data ``_resolve_pending_extension`` had filled in.)"""
+    place = world.places["baita_rental"]
+    item = world.checklist_for(place).items.filter(severity=ItemSeverity.GENERAL).first()
+    hazard = services.register_hazard(actor=world.users["baita_grid_worker"], place=place,
+                                      item=item, description="", evidence=[before_photo()])
+    deadline = hazard.deadline
+    request = services.request_extension(hazard, actor=world.users["landlord"],
+                                         reason="材料未到",
+                                         requested_deadline=deadline + dt.timedelta(days=30))
+    clock.advance(dt.timedelta(days=2))  # Monday to Wednesday: two working days paused
+    hazard = services.hand_over_to_enforcement(hazard, actor=world.users["east_officer"],
+                                               reason="拒不整改", department="综合执法局")
+    request.refresh_from_db()
+    assert request.status == "refused"
+    assert hazard.deadline == workdays.add_working_days(deadline, 2)
+    event = hazard.events.order_by("-seq").first()
+    assert event.action == A.HAND_OVER
+    assert event.data["department"] == "综合执法局"
+    # What a refusal by decide_extension (and a void) records about the request:
+    assert event.data.get("extension") == request.pk, event.data
+    assert event.data.get("decision") == "refused", event.data
+    assert event.data.get("old_deadline") == deadline.isoformat(), event.data
