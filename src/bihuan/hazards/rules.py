@@ -61,7 +61,9 @@ TRANSITIONS: dict[HazardAction, Transition] = {
         Transition(A.DECIDE_MAJOR, frozenset(OPEN_STATES), None, TOWN_OR_ABOVE),
         Transition(A.REJECT_MAJOR, frozenset(OPEN_STATES), None, TOWN_OR_ABOVE),
         Transition(A.LIST_SUPERVISION, frozenset(OPEN_STATES), None, TOWN_OR_ABOVE),
-        Transition(A.DELIST_SUPERVISION, frozenset({S.CLOSED, S.VOIDED}), None, TOWN_OR_ABOVE),
+        # A dismissed report may have been listed while it was being checked.
+        Transition(A.DELIST_SUPERVISION, frozenset({S.CLOSED, S.DISMISSED, S.VOIDED}), None,
+                   TOWN_OR_ABOVE),
     )
 }
 

@@ -637,6 +637,11 @@ def decide_extension(
     pending = _pending_extension(step.hazard)
     if pending.requested_by_id == actor.pk:
         raise PermissionDenied(_("You cannot decide on your own extension request."))
+    if approve and pending.requested_deadline < clock.today():
+        raise ValidationFailed(
+            _("The requested date has already passed: refuse the request or agree a new date."),
+            field="reason",
+        )
     request = _resolve_pending_extension(
         step, ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED, step.reason
     )
@@ -668,7 +673,9 @@ def decide_major(
     if not (minutes or "").strip():
         raise ValidationFailed(_("Record the minutes of the decision."), field="minutes")
     h = step.hazard
-    if confirmed and h.severity == Severity.MAJOR:
+    if h.severity == Severity.MAJOR:
+        # Confirming twice means nothing; "rejecting" a major hazard would leave a record
+        # that contradicts its severity. A downgrade is a new decision, not modelled yet.
         raise TransitionNotAllowed(_("The hazard is already major."))
     if h.severity == Severity.ON_THE_SPOT:
         raise TransitionNotAllowed(_("A hazard fixed on the spot is never major."))

@@ -120,17 +120,20 @@ def test_rectified_on_the_spot_needs_an_after_photo_and_is_born_closed(world):
 
 def test_extension_pauses_the_clock_and_approval_moves_the_deadline(world):
     hazard = _register(world)
-    wanted = hazard.deadline + dt.timedelta(days=60)
+    wanted = hazard.deadline + dt.timedelta(days=300)
     services.request_extension(hazard, actor=world.users["landlord"], reason="材料未到",
                                requested_deadline=wanted)
-    clock.advance(dt.timedelta(days=200))
+    clock.advance(dt.timedelta(days=200))  # far past the old deadline, but the clock is paused
     hazard.refresh_from_db()
     assert not hazard.is_overdue()
     assert not Hazard.objects.overdue().exists()
     services.decide_extension(hazard, actor=world.users["east_officer"], approve=True)
     hazard.refresh_from_db()
     assert hazard.deadline == wanted
+    assert not hazard.is_overdue()
+    clock.advance(dt.timedelta(days=200))
     assert hazard.is_overdue()
+    assert Hazard.objects.overdue().filter(pk=hazard.pk).exists()
 
 
 def _major(world):
@@ -264,3 +267,26 @@ def test_an_extension_decision_records_the_previous_deadline(world):
     event = HazardEvent.objects.filter(hazard=hazard).order_by("-seq").first()
     assert event.data["old_deadline"] == previous.isoformat()
     assert event.data["deadline"] == wanted.isoformat()
+
+
+def test_an_extension_whose_date_has_passed_cannot_be_approved(world):
+    hazard = _register(world)
+    wanted = hazard.deadline + dt.timedelta(days=5)
+    services.request_extension(hazard, actor=world.users["landlord"], reason="等配件",
+                               requested_deadline=wanted)
+    clock.advance(dt.timedelta(days=200))
+    with pytest.raises(ValidationFailed):
+        services.decide_extension(hazard, actor=world.users["east_officer"], approve=True)
+    services.decide_extension(hazard, actor=world.users["east_officer"], approve=False,
+                              reason="逾期未决，不予延期")
+    hazard.refresh_from_db()
+    assert hazard.clock_paused_since is None
+
+
+def test_a_major_hazard_cannot_be_rejected_as_a_candidate(world):
+    hazard = _major(world)
+    services.decide_major(hazard, actor=world.users["commander"], confirmed=True,
+                          participants=["甲", "乙", "丙"], minutes="集体研判")
+    with pytest.raises(TransitionNotAllowed):
+        services.decide_major(hazard, actor=world.users["commander"], confirmed=False,
+                              participants=["甲", "乙", "丙"], minutes="改判")

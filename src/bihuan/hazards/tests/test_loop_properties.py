@@ -162,7 +162,7 @@ LOOP: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     A.DECIDE_MAJOR: (OPEN, TOWN_UP),
     A.REJECT_MAJOR: (OPEN, TOWN_UP),
     A.LIST_SUPERVISION: (OPEN, TOWN_UP),
-    A.DELIST_SUPERVISION: (frozenset({S.CLOSED, S.VOIDED}), TOWN_UP),
+    A.DELIST_SUPERVISION: (frozenset({S.CLOSED, S.DISMISSED, S.VOIDED}), TOWN_UP),
 }
 NEEDS_REASON = frozenset({A.DISMISS, A.VERIFY_FAIL, A.HAND_OVER, A.ENFORCEMENT_RESULT,
                           A.LOOK_BACK_FAIL, A.VOID, A.REQUEST_EXTENSION, A.REFUSE_EXTENSION})
@@ -644,7 +644,10 @@ class HazardLoop(RuleBasedStateMachine):
                                                         expected_version=v),
                     reason=reason, version=version,
                     then=lambda _role: ((h.extension_by is None, TransitionNotAllowed),
-                                        (h.extension_by == persona, PermissionDenied))):
+                                        (h.extension_by == persona, PermissionDenied),
+                                        (approve and h.extension_deadline is not None
+                                         and h.extension_deadline < clock.today(),
+                                         ValidationFailed))):
             if approve:
                 h.deadline = h.extension_deadline
                 h.paused_since = h.extension_by = h.extension_deadline = None
@@ -665,7 +668,7 @@ class HazardLoop(RuleBasedStateMachine):
                     then=lambda _role: (
                         (people < (7 if panel else 3), ValidationFailed),
                         (not minutes.strip(), ValidationFailed),
-                        (confirmed and h.severity == Severity.MAJOR, TransitionNotAllowed),
+                        (h.severity == Severity.MAJOR, TransitionNotAllowed),
                         (h.severity == Severity.ON_THE_SPOT, TransitionNotAllowed))):
             h.candidate = False
             if confirmed:
