@@ -8,13 +8,19 @@ PYTEST_ARGS ?=
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml uv.lock
+# The runtime alone (what the demo needs): no test tools, a quicker first start.
+$(VENV)/.installed-runtime: pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	@$(BIN)/uv sync --locked --inexact --quiet --no-dev
+	@touch $@
+
+# Everything, test and lint tools included.
+$(VENV)/.installed: $(VENV)/.installed-runtime
 	@$(BIN)/uv sync --locked --inexact --quiet
 	@touch $@
 
-demo: install
+demo: $(VENV)/.installed-runtime
 	$(BIN)/bihuan demo
 
 test: install
