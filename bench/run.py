@@ -1,12 +1,15 @@
-"""Run the bench: fill the bench database, then the transition benchmark; one table.
+"""Run the bench: fill the bench database, the transition and hazard-list benchmarks; one table.
 
     python bench/run.py [--scale small|city] [--skip-fill] [--refill] [--wait-quiet 1.0]
+                        [--skip-list] [--list-requests 30]
 
 ``--scale small`` is a quick check (100,000 hazards, 500 loops); ``--scale city``
 is the real figure (1,000,000 hazards, 3,000 loops). The fill is skipped when the
 database already holds exactly that many hazards (the table then shows the last
 recorded fill of that size), and rebuilt (``--reset``) when it holds another
 number or with ``--refill``: the bench database is dedicated to the bench.
+The hazard list (``hazard_list.py``: first page and page 100 of two filtered
+lists, as a city and a town user) runs last; ``--skip-list`` leaves it out.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import sys
 import time
 
 import fill
+import hazard_list
 import transitions
 from common import RESULTS_DIR, Row, report, setup_django
 
@@ -63,8 +67,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
                         help="hazards whose loops the transition bench runs (default by scale)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--wait-quiet", type=float, default=None, metavar="LOAD",
-                        help="before the transition bench, wait (<= 15 min) until the 1-minute "
+                        help="before each timed bench, wait (<= 15 min) until the 1-minute "
                              "load average is below LOAD (a shared machine skews latencies)")
+    parser.add_argument("--skip-list", action="store_true", help="no hazard list bench")
+    parser.add_argument("--list-requests", type=int, default=30,
+                        help="timed requests per page in the hazard list bench (default 30)")
     args = parser.parse_args(argv)
     scale = SCALES[args.scale]
     setup_django()
@@ -88,6 +95,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
         notes.append(f"load average before the transition bench: {load:.2f}")
     rows += transitions.main(["--hazards", str(args.loops or scale["loops"]),
                               "--seed", str(args.seed)])
+    if not args.skip_list:
+        if args.wait_quiet is not None:
+            load = wait_quiet(args.wait_quiet, 900)
+            notes.append(f"load average before the hazard list bench: {load:.2f}")
+        rows += hazard_list.main(["--requests", str(args.list_requests)])
     print("\n== combined ==")
     report(rows, f"run-{args.scale}", notes=notes, extra={"scale": args.scale})
     return rows
