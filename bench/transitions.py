@@ -224,7 +224,7 @@ class Breakdown:
         self._wrap(audit, "record", "audit: head SELECT + INSERT")
         self._wrap(services, "_store_evidence", "evidence: file + INSERT")
         self._wrap(BaseDatabaseWrapper, "commit", "COMMIT (WAL flush)")
-        self._wrap(DatabaseBackend, "enqueue", "after-commit enqueue (own txn)")
+        self._wrap(DatabaseBackend, "enqueue", "enqueue (outbox row, same txn)")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -577,8 +577,8 @@ def bench(n: int, seed: int, *, fresh_scope: bool, profile_path: str | None,
                 baseline=percentile(raw_values, 50) * 1000 if raw_values else None))
     notes = [
         f"world: {setup.kind}; {setup.total_hazards:,} hazards; town {setup.town}",
-        "ours: bihuan.hazards.services with BIHUAN_NOTIFY=True (after-commit enqueue of "
-        f"notify_hazard_event: {tasks:,} task rows, "
+        "ours: bihuan.hazards.services with BIHUAN_NOTIFY=True (outbox enqueue of "
+        f"notify_hazard_event in the transition's transaction: {tasks:,} task rows, "
         f"{'kept' if keep_tasks else 'deleted after the run'}); submit_rectification stores "
         f"one after-photo (temp MEDIA_ROOT); {scope}",
         "baseline: raw UPDATE hazard + INSERT event + INSERT audit entry, one transaction "
@@ -627,7 +627,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
 
     media = tempfile.mkdtemp(prefix="bihuan-bench-media-")
     try:
-        # Production notifies: the after-commit enqueue is part of every transition.
+        # Production notifies: the outbox enqueue is part of every transition.
         with override_settings(MEDIA_ROOT=media, BIHUAN_NOTIFY=True):
             return bench(args.hazards, args.seed, fresh_scope=args.fresh_scope,
                          profile_path=args.profile, keep_tasks=args.keep_tasks,
