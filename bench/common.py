@@ -184,7 +184,12 @@ def code_info() -> dict[str, Any]:
     try:
         import bihuan
 
-        info["bihuan"] = str(Path(bihuan.__file__).parent)
+        package = Path(bihuan.__file__).resolve().parent
+        # Relative to the repository when measured in place: no machine paths in results.
+        try:
+            info["bihuan"] = str(package.relative_to(BENCH_DIR.parent))
+        except ValueError:
+            info["bihuan"] = "BENCH_SRC copy"
     except ImportError:
         pass
     git = shutil.which("git")
