@@ -14,7 +14,7 @@ import math
 import random
 from decimal import Decimal
 
-# Town centres (WGS-84), from /work/shared/data/yongkang-areas.md section 3.
+# Town centres (WGS-84), from the brief's shared/data/yongkang-areas.md, section 3.
 # Values are approximate (±1 km); 东城 and 江南 are estimates.
 TOWN_CENTRES: dict[str, tuple[str, str]] = {
     "330784": ("28.8914", "120.0430"),
