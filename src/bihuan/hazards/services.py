@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from bihuan.accounts.choices import Role
@@ -184,7 +185,8 @@ def _lock(hazard: Hazard | int, actor: Any) -> Hazard:
     queryset = (
         Hazard.objects.visible_to(actor)
         .select_for_update(of=("self",))
-        .select_related("area", "place__party")
+        # The party's login is all the role check needs: one value, not two model rows.
+        .annotate(area_path=F("area__path"), party_user_id=F("place__party__user_id"))
     )
     try:
         return queryset.get(pk=hazard_id)
@@ -224,9 +226,8 @@ def _begin(
             _("“%(action)s” is not possible while the hazard is “%(state)s”.")
             % {"action": action.label, "state": S(locked.state).label}
         )
-    party = locked.place.party
-    grants = grants_over(actor, locked.area.path, locked.place_kind,
-                         party.user_id if party else None)
+    grants = grants_over(actor, locked.area_path,  # type: ignore[attr-defined]
+                         locked.place_kind, locked.party_user_id)  # type: ignore[attr-defined]
     grant = _pick_grant(grants, step.roles)
     if grant is None:
         raise PermissionDenied()
