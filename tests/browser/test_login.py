@@ -18,6 +18,9 @@ def test_a_user_logs_in_and_sees_their_roles(session_factory, viewport):
     s = session_factory(viewport)
     s.go("/accounts/login/")
     assert "登录" in s.page.content()
+    # No inline styles or scripts (a strict Content Security Policy forbids them).
+    assert s.page.locator("style").count() == 0
+    assert s.page.locator("script:not([src])").count() == 0
     s.shot("login")
     s.login("baita_cadre", password)
     s.go("/accounts/me/")
