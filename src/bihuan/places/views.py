@@ -23,9 +23,10 @@ from django.views.decorators.http import require_GET
 from bihuan.accounts.choices import OFFICIAL_ROLES
 from bihuan.accounts.scopes import scope_of
 from bihuan.core import clock
+from bihuan.core.pagination import keyset_page
 from bihuan.hazards.choices import OPEN_STATES
 from bihuan.hazards.models import Hazard
-from bihuan.hazards.views import keyset_page, url_if_exists
+from bihuan.hazards.views import url_if_exists
 from bihuan.inspections.models import Inspection
 from bihuan.places.filters import PlaceFilterSet
 from bihuan.places.forms import PlaceSearchForm
