@@ -262,9 +262,14 @@ class HazardLoop(RuleBasedStateMachine):
         self.histories_cache: dict[int, list[HazardEvent]] = {}
 
     def teardown(self) -> None:
+        from bihuan.dashboard.verify import verify
+
+        # Every area's figures and every summary row, before the example is rolled back.
+        differences = verify()
         transaction.set_rollback(True)
         self.atomic.__exit__(None, None, None)
         clock.freeze(self.started_at)
+        assert not differences, "\n".join(str(d) for d in differences[:10])
 
     # ------------------------------------------------------------ helpers
 
@@ -842,6 +847,7 @@ class HazardLoop(RuleBasedStateMachine):
         self.overdue_is_derived_by_the_rule()
         self.every_step_follows_the_loop()
         self.the_database_matches_the_model()
+        self.dashboard_figures_equal_the_raw_records()
 
     def next_step(self, hazard: int, data: st.DataObject) -> None:
         h = self.model[hazard]
@@ -1091,6 +1097,19 @@ class HazardLoop(RuleBasedStateMachine):
                         (self.user(m.extension_by).pk, m.extension_deadline)
                         if m.extension_by else None)
             assert actual == expected, f"hazard {hazard.pk}: {actual} != model {expected}"
+
+    @invariant()
+    def dashboard_figures_equal_the_raw_records(self) -> None:
+        # Today's figures as the dashboard reads them (from the summary rows the
+        # transitions keep) against the raw records; every area and every summary
+        # row against a replay of the history once per example, in teardown.
+        from bihuan.dashboard.verify import quick_differences
+
+        if getattr(self, "dashboard_checked_at", None) == self.calls:
+            return  # nothing happened since the last check
+        self.dashboard_checked_at = self.calls
+        differences = quick_differences()
+        assert not differences, "\n".join(str(d) for d in differences[:10])
 
 
 def _wear_two_hats(world: Any) -> None:

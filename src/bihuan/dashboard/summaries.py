@@ -1,0 +1,523 @@
+"""Keeping the summary rows in step: the hooks, the replay, the rebuild.
+
+Two hooks run inside the writer's transaction:
+
+* :func:`record_hazard_event` after every ``HazardEvent`` (registration and
+  every transition, from ``hazards.services._append_event``);
+* :func:`record_inspection` after an inspection is submitted
+  (``inspections.services.submit_inspection``).
+
+A hazard's contribution to the counters (:class:`Contribution`) is a pure
+function of its state after each event; the hook compares it with the last
+one (``HazardMetricState``) and books only the difference, on the right day.
+:func:`rebuild` replays every hazard's event history through the *same*
+step function, so an incrementally maintained table and a rebuilt one agree
+by construction, and ``bihuan metrics verify`` compares both with figures
+computed straight from the hazard table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from bihuan.dashboard.models import (
+    COUNTERS,
+    AreaDayStats,
+    AreaPlaceCount,
+    AreaStats,
+    HazardMetricState,
+    PlaceCoverage,
+)
+from bihuan.hazards.choices import HazardAction, HazardState, Severity
+from bihuan.inspections.choices import InspectionKind
+
+# Inspections by the area's own people: what a cross-inspection can catch out.
+LOCAL_KINDS = frozenset({InspectionKind.GRID_PATROL, InspectionKind.DEPARTMENT})
+# Inspections whose findings measure missed detection.
+CHECKING_KINDS = frozenset({InspectionKind.CROSS, InspectionKind.LOOK_BACK})
+# Coverage counts official visits; a party's self-check is not an inspection of it.
+COVERING_EXCLUDED = frozenset({InspectionKind.SELF_CHECK})
+GONE_STATES = frozenset({HazardState.DISMISSED, HazardState.VOIDED})
+OPEN_STATES = frozenset({HazardState.REPORTED, HazardState.RECTIFYING,
+                         HazardState.PENDING_VERIFICATION, HazardState.ENFORCEMENT})
+
+
+def missed_window_days() -> int:
+    """How recent a local team's clean visit must be for a later finding to count as missed."""
+    return int(getattr(settings, "BIHUAN_MISSED_DETECTION_DAYS", 30))
+
+
+# A delta: (area id, campaign key, day) -> {counter: change}
+Deltas = dict[tuple[int, int, dt.date], dict[str, int]]
+
+
+@dataclass(frozen=True)
+class HazardView:
+    """What the counters need of a hazard at one moment."""
+
+    state: str
+    deadline: dt.date | None
+    paused: bool
+    severity: str
+
+
+@dataclass(frozen=True)
+class Contribution:
+    found: bool = False
+    open: bool = False
+    closed: bool = False
+    closed_on_time: bool = False
+    major_open: bool = False
+    overdue_from: dt.date | None = None
+    episode_deadline: dt.date | None = None
+    cross_found: bool = False
+    missed: bool = False
+    submitted_on: dt.date | None = None
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment).date()
+
+
+def step(old: Contribution | None, view: HazardView, *, action: str, day: dt.date,
+         checking: bool = False, missed: bool = False) -> Contribution:
+    """The hazard's contribution after an event of ``action`` on ``day``.
+
+    ``checking``/``missed`` matter only for the registering event (``old`` is None).
+    """
+    prev = old or Contribution()
+    found = view.state not in GONE_STATES
+    is_open = view.state in OPEN_STATES
+    closed = view.state == HazardState.CLOSED
+    submitted_on = prev.submitted_on
+    if action == HazardAction.SUBMIT_RECTIFICATION:
+        submitted_on = day
+    on_time = closed and (
+        submitted_on is None or view.deadline is None or submitted_on <= view.deadline
+    )
+    # An overdue "episode": rectifying with the clock running against one deadline.
+    # It counts from the day after the deadline (or from its start, if later).
+    in_episode = (view.state == HazardState.RECTIFYING and not view.paused
+                  and view.deadline is not None)
+    overdue_from: dt.date | None = None
+    episode_deadline: dt.date | None = None
+    if in_episode and prev.overdue_from is not None and prev.episode_deadline == view.deadline:
+        overdue_from, episode_deadline = prev.overdue_from, prev.episode_deadline
+    elif in_episode and view.deadline is not None:
+        overdue_from = max(day, view.deadline + dt.timedelta(days=1))
+        episode_deadline = view.deadline
+    if old is None:
+        cross_found, was_missed = checking, checking and missed
+    else:
+        cross_found, was_missed = prev.cross_found, prev.missed
+    return Contribution(
+        found=found, open=is_open, closed=closed, closed_on_time=on_time,
+        major_open=is_open and view.severity == Severity.MAJOR,
+        overdue_from=overdue_from, episode_deadline=episode_deadline,
+        cross_found=cross_found and found, missed=was_missed and found,
+        submitted_on=submitted_on,
+    )
+
+
+def changes(old: Contribution | None, new: Contribution, *, action: str, day: dt.date,
+            registered_on: dt.date) -> list[tuple[dt.date, str, int]]:
+    """The (day, counter, ±n) bookings that turn ``old`` into ``new``."""
+    prev = old or Contribution()
+    out: list[tuple[dt.date, str, int]] = []
+    # Counted at the registration day: a dismissal takes the hazard out of "found".
+    for name in ("found", "cross_found", "missed"):
+        if getattr(prev, name) != getattr(new, name):
+            out.append((registered_on, name, 1 if getattr(new, name) else -1))
+    for name in ("open", "closed", "closed_on_time", "major_open"):
+        if getattr(prev, name) != getattr(new, name):
+            out.append((day, name, 1 if getattr(new, name) else -1))
+    if prev.overdue_from != new.overdue_from or prev.episode_deadline != new.episode_deadline:
+        if prev.overdue_from is not None:
+            # The episode ends today: it was overdue up to yesterday (if at all).
+            out.append((max(day, prev.overdue_from), "overdue", -1))
+        if new.overdue_from is not None:
+            out.append((new.overdue_from, "overdue", 1))
+    if action in (HazardAction.LOOK_BACK_PASS, HazardAction.LOOK_BACK_FAIL):
+        out.append((day, "look_backs", 1))
+    if action == HazardAction.LOOK_BACK_FAIL:
+        out.append((day, "recurrences", 1))
+    return out
+
+
+def _book(deltas: Deltas, area_id: int, campaign_key: int,
+          bookings: Iterable[tuple[dt.date, str, int]]) -> None:
+    for day, name, amount in bookings:
+        cell = deltas.setdefault((area_id, campaign_key, day), {})
+        cell[name] = cell.get(name, 0) + amount
+
+
+def apply(deltas: Deltas) -> None:
+    """Add ``deltas`` to the day rows and the totals (one upsert statement each)."""
+    deltas = {key: cell for key, cell in deltas.items() if any(cell.values())}
+    if not deltas:
+        return
+    # Always in key order: two writers touching the same rows lock them in the same order.
+    keys = sorted(deltas)
+    day_table = AreaDayStats._meta.db_table
+    total_table = AreaStats._meta.db_table
+    day_rows: list[Any] = []
+    for area_id, campaign_key, day in keys:
+        cell = deltas[(area_id, campaign_key, day)]
+        day_rows.append([area_id, campaign_key, day, *(cell.get(c, 0) for c in COUNTERS)])
+    totals: dict[tuple[int, int], list[int]] = {}
+    for area_id, campaign_key, _day in keys:
+        cell = deltas[(area_id, campaign_key, _day)]
+        row = totals.setdefault((area_id, campaign_key), [0] * len(COUNTERS))
+        for i, c in enumerate(COUNTERS):
+            row[i] += cell.get(c, 0)
+    total_rows = [[a, k, *v] for (a, k), v in sorted(totals.items())]
+    _upsert(day_table, ["area_id", "campaign_key", "day"], day_rows)
+    _upsert(total_table, ["area_id", "campaign_key"], total_rows)
+
+
+def _upsert(table: str, key: list[str], rows: list[list[Any]], chunk: int = 500) -> None:
+    qn = connection.ops.quote_name
+    columns = [*key, *COUNTERS]
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    updates = ", ".join(f"{qn(c)} = {qn(table)}.{qn(c)} + excluded.{qn(c)}" for c in COUNTERS)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            # Table and column names come from the models, never from input.
+            sql = (
+                f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES "  # noqa: S608
+                + ", ".join([placeholders] * len(part))
+                + f" ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET {updates}"
+            )
+            cursor.execute(sql, [value for row in part for value in row])
+
+
+# ---------------------------------------------------------------- the hooks
+
+
+def _missed(hazard: Any, registered_at: dt.datetime, kind: str | None = None
+            ) -> tuple[bool, bool]:
+    """(found by a checking inspection?, at a place a local team recently passed clean?)
+
+    ``kind`` is the inspection's kind when the caller has read it already.
+    """
+    from bihuan.inspections.models import Inspection
+
+    inspection_id = getattr(hazard, "inspection_id", None)
+    if inspection_id is None:
+        return False, False
+    if kind is None:
+        kind = (Inspection.objects.filter(pk=inspection_id).values_list("kind", flat=True)
+                .first())
+    if kind not in CHECKING_KINDS:
+        return False, False
+    since = registered_at - dt.timedelta(days=missed_window_days())
+    clean = (
+        Inspection.objects.filter(place_id=hazard.place_id, kind__in=LOCAL_KINDS,
+                                  submitted_at__gte=since, submitted_at__lt=registered_at,
+                                  hazards__isnull=True)
+        .exists()
+    )
+    return True, clean
+
+
+def _contribution_of(state: HazardMetricState | None) -> Contribution | None:
+    if state is None:
+        return None
+    return Contribution(
+        found=state.found, open=state.open, closed=state.closed,
+        closed_on_time=state.closed_on_time, major_open=state.major_open,
+        overdue_from=state.overdue_from, episode_deadline=state.episode_deadline,
+        cross_found=state.cross_found, missed=state.missed, submitted_on=state.submitted_on,
+    )
+
+
+def _state_row(hazard_id: int, c: Contribution) -> HazardMetricState:
+    return HazardMetricState(
+        hazard_id=hazard_id, found=c.found, open=c.open, closed=c.closed,
+        closed_on_time=c.closed_on_time, major_open=c.major_open, overdue_from=c.overdue_from,
+        episode_deadline=c.episode_deadline, cross_found=c.cross_found, missed=c.missed,
+        submitted_on=c.submitted_on,
+    )
+
+
+def record_hazard_event(hazard: Any, event: Any) -> None:
+    """The hook: book what ``event`` changed in ``hazard``'s contribution.
+
+    Runs in the transition's transaction, under the hazard's row lock (which
+    serialises the transitions of one hazard, and so the reads of its state row).
+    """
+    stored = HazardMetricState.objects.filter(hazard_id=hazard.pk).first()
+    old = _contribution_of(stored)
+    view = HazardView(state=hazard.state, deadline=hazard.deadline,
+                      paused=hazard.clock_paused_since is not None, severity=hazard.severity)
+    day = local_day(event.at)
+    checking = missed = False
+    if old is None:
+        checking, missed = _missed(hazard, hazard.registered_at)
+    new = step(old, view, action=event.action, day=day, checking=checking, missed=missed)
+    deltas: Deltas = {}
+    _book(deltas, hazard.area_id, hazard.campaign_id or 0,
+          changes(old, new, action=event.action, day=day,
+                  registered_on=local_day(hazard.registered_at)))
+    apply(deltas)
+    if new != old:
+        row = _state_row(hazard.pk, new)
+        if stored is None:
+            row.save(force_insert=True)
+        else:
+            row.save(force_update=True)
+
+
+def record_inspection(inspection: Any) -> None:
+    """The hook: a submitted inspection may cover its place for the first time."""
+    if inspection.kind in COVERING_EXCLUDED or inspection.submitted_at is None:
+        return
+    day = local_day(inspection.submitted_at)
+    area_id = inspection.place.area_id
+    deltas: Deltas = {}
+    keys = [0] + ([inspection.campaign_id] if inspection.campaign_id else [])
+    for key in keys:
+        created = _cover(inspection.place_id, key, area_id, day)
+        if created:
+            _book(deltas, area_id, key, [(day, "covered", 1)])
+    apply(deltas)
+
+
+def _cover(place_id: int, key: int, area_id: int, day: dt.date) -> bool:
+    """Record the place's first qualifying inspection; False when it had one already."""
+    existing = PlaceCoverage.objects.filter(place_id=place_id, campaign_key=key).first()
+    if existing is not None:
+        if day >= existing.first_on:
+            return False
+        # A visit recorded late but made earlier: move the first day back.
+        apply({(existing.area_id, key, existing.first_on): {"covered": -1}})
+        existing.first_on = day
+        existing.save(update_fields=["first_on"])
+        apply({(area_id, key, day): {"covered": 1}})
+        return False
+    # The unique constraint settles two first visits at once: the loser changes nothing.
+    try:
+        with transaction.atomic():
+            PlaceCoverage.objects.create(place_id=place_id, campaign_key=key, area_id=area_id,
+                                         first_on=day)
+    except IntegrityError:  # a concurrent first visit won
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- replay and rebuild
+
+
+def view_after(view: HazardView | None, event: Any) -> HazardView:
+    """The hazard as ``event`` left it, from the event alone (for the replay)."""
+    data = event.data or {}
+    action = event.action
+    deadline = view.deadline if view else None
+    paused = view.paused if view else False
+    severity = view.severity if view else Severity.GENERAL
+    if view is None:
+        severity = data.get("severity") or Severity.GENERAL
+    if "deadline" in data and action not in (HazardAction.REQUEST_EXTENSION,):
+        raw = data.get("deadline")
+        deadline = dt.date.fromisoformat(raw) if raw else (deadline if view else None)
+    if action == HazardAction.REQUEST_EXTENSION:
+        paused = True
+    elif action in (HazardAction.APPROVE_EXTENSION, HazardAction.REFUSE_EXTENSION) or (
+        action in (HazardAction.HAND_OVER, HazardAction.VOID) and "decision" in data
+    ):
+        paused = False
+    if action == HazardAction.DECIDE_MAJOR:
+        severity = Severity.MAJOR
+    return HazardView(state=event.to_state, deadline=deadline, paused=paused, severity=severity)
+
+
+@dataclass
+class Replayed:
+    contribution: Contribution
+    deltas: list[tuple[dt.date, str, int]]
+
+
+def replay(events: list[Any], *, registered_on: dt.date, checking: bool = False,
+           missed: bool = False) -> Replayed:
+    """A hazard's contribution and bookings, from its event history alone."""
+    view: HazardView | None = None
+    contribution: Contribution | None = None
+    out: list[tuple[dt.date, str, int]] = []
+    for event in events:
+        view = view_after(view, event)
+        day = local_day(event.at)
+        new = step(contribution, view, action=event.action, day=day, checking=checking,
+                   missed=missed)
+        out.extend(changes(contribution, new, action=event.action, day=day,
+                           registered_on=registered_on))
+        contribution = new
+    return Replayed(contribution or Contribution(), out)
+
+
+@dataclass(frozen=True)
+class _Ev:
+    action: str
+    to_state: str
+    at: dt.datetime
+    data: dict[str, Any]
+
+
+def _hazard_histories(batch: int = 5000) -> Iterator[tuple[Any, list[_Ev]]]:
+    """Every hazard (id, area, campaign, registered_at, inspection, place) with its events."""
+    from bihuan.hazards.models import Hazard, HazardEvent
+
+    last = 0
+    while True:
+        hazards = list(
+            Hazard.objects.filter(pk__gt=last).order_by("pk")
+            .values_list("pk", "area_id", "campaign_id", "registered_at", "inspection_id",
+                         "place_id", "inspection__kind")[:batch]
+        )
+        if not hazards:
+            return
+        ids = [h[0] for h in hazards]
+        events: dict[int, list[_Ev]] = defaultdict(list)
+        rows = (HazardEvent.objects.filter(hazard_id__in=ids).order_by("hazard_id", "seq")
+                .values_list("hazard_id", "action", "to_state", "at", "data"))
+        for hazard_id, action, to_state, at, data in rows.iterator(chunk_size=20000):
+            events[hazard_id].append(_Ev(action, to_state, at, data or {}))
+        for h in hazards:
+            yield h, events.get(h[0], [])
+        last = ids[-1]
+
+
+@dataclass(frozen=True)
+class _HazardRef:
+    pk: int
+    inspection_id: int | None
+    place_id: int
+
+
+def replay_all() -> tuple[Deltas, dict[int, Contribution]]:
+    """The bookings and contributions of every hazard, from the event history."""
+    deltas: Deltas = {}
+    contributions: dict[int, Contribution] = {}
+    for (pk, area_id, campaign_id, registered_at, inspection_id, place_id, kind), events in (
+        _hazard_histories()
+    ):
+        checking, missed = _missed(_HazardRef(pk, inspection_id, place_id), registered_at,
+                                   kind or "")
+        result = replay(events, registered_on=local_day(registered_at), checking=checking,
+                        missed=missed)
+        _book(deltas, area_id, campaign_id or 0, result.deltas)
+        contributions[pk] = result.contribution
+    for (place_id, key), (area_id, day) in first_inspections().items():
+        _book(deltas, area_id, key, [(day, "covered", 1)])
+        del place_id
+    return deltas, contributions
+
+
+def first_inspections() -> dict[tuple[int, int], tuple[int, dt.date]]:
+    """(place, campaign key) -> (the place's area, the day of its first qualifying visit)."""
+    from django.db.models import Min
+
+    from bihuan.inspections.models import Inspection
+
+    qualifying = Inspection.objects.filter(submitted_at__isnull=False).exclude(
+        kind__in=COVERING_EXCLUDED)
+    out: dict[tuple[int, int], tuple[int, dt.date]] = {}
+    for place_id, area_id, first in (qualifying.values("place_id")
+                                     .annotate(first=Min("submitted_at"))
+                                     .values_list("place_id", "place__area_id", "first")):
+        out[(place_id, 0)] = (area_id, local_day(first))
+    for place_id, area_id, campaign_id, first in (
+        qualifying.filter(campaign__isnull=False).values("place_id", "campaign_id")
+        .annotate(first=Min("submitted_at"))
+        .values_list("place_id", "place__area_id", "campaign_id", "first")
+    ):
+        out[(place_id, campaign_id)] = (area_id, local_day(first))
+    return out
+
+
+def place_counts() -> dict[tuple[int, str], int]:
+    """Active places per (area, kind), counted in the place table."""
+    from django.db.models import Count
+
+    from bihuan.places.models import Place
+
+    rows: Any = (Place.objects.filter(active=True).values("area_id", "kind")
+                 .annotate(n=Count("id")).order_by())
+    return {(row["area_id"], row["kind"]): row["n"] for row in rows}
+
+
+@transaction.atomic
+def recount_places() -> None:
+    """Recount the active places per area and kind (after places were bulk-loaded)."""
+    AreaPlaceCount.objects.all().delete()
+    AreaPlaceCount.objects.bulk_create(
+        AreaPlaceCount(area_id=area_id, kind=kind, places=n)
+        for (area_id, kind), n in place_counts().items())
+
+
+@transaction.atomic
+def rebuild() -> dict[str, int]:
+    """Throw the summary rows away and rebuild them from the raw records."""
+    deltas, contributions = replay_all()
+    AreaDayStats.objects.all().delete()
+    AreaStats.objects.all().delete()
+    HazardMetricState.objects.all().delete()
+    PlaceCoverage.objects.all().delete()
+    # Empty tables: plain inserts, no upsert needed.
+    days, totals = normalised(deltas)
+    AreaDayStats.objects.bulk_create(
+        (AreaDayStats(area_id=area_id, campaign_key=key, day=day, **cell)
+         for (area_id, key, day), cell in days.items()), batch_size=5000)
+    AreaStats.objects.bulk_create(
+        (AreaStats(area_id=area_id, campaign_key=key, **cell)
+         for (area_id, key), cell in totals.items()), batch_size=5000)
+    HazardMetricState.objects.bulk_create(
+        (_state_row(pk, c) for pk, c in contributions.items()), batch_size=5000)
+    recount_places()
+    PlaceCoverage.objects.bulk_create(
+        (PlaceCoverage(place_id=place_id, campaign_key=key, area_id=area_id, first_on=day)
+         for (place_id, key), (area_id, day) in first_inspections().items()),
+        batch_size=5000)
+    return {"hazards": len(contributions), "day_rows": AreaDayStats.objects.count(),
+            "total_rows": AreaStats.objects.count()}
+
+
+def table_contents() -> tuple[Deltas, dict[tuple[int, int], dict[str, int]]]:
+    """The summary rows as they are (zero rows left out)."""
+    day_rows: Deltas = {}
+    for row in AreaDayStats.objects.values("area_id", "campaign_key", "day", *COUNTERS):
+        cell = {c: row[c] for c in COUNTERS if row[c]}
+        if cell:
+            day_rows[(row["area_id"], row["campaign_key"], row["day"])] = cell
+    totals: dict[tuple[int, int], dict[str, int]] = {}
+    for row in AreaStats.objects.values("area_id", "campaign_key", *COUNTERS):
+        cell = {c: row[c] for c in COUNTERS if row[c]}
+        if cell:
+            totals[(row["area_id"], row["campaign_key"])] = cell
+    return day_rows, totals
+
+
+def normalised(deltas: Deltas) -> tuple[Deltas, dict[tuple[int, int], dict[str, int]]]:
+    days: Deltas = {}
+    totals: dict[tuple[int, int], dict[str, int]] = {}
+    for (area_id, key, day), cell in deltas.items():
+        kept = {c: v for c, v in cell.items() if v}
+        if kept:
+            days[(area_id, key, day)] = kept
+        total = totals.setdefault((area_id, key), {})
+        for c, v in cell.items():
+            total[c] = total.get(c, 0) + v
+    totals = {k: {c: v for c, v in t.items() if v} for k, t in totals.items()}
+    return days, {k: t for k, t in totals.items() if t}
+
+
+__all__ = ["Contribution", "HazardView", "apply", "rebuild", "record_hazard_event",
+           "record_inspection", "replay", "replay_all", "step"]
