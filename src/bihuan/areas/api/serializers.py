@@ -4,7 +4,7 @@ from bihuan.areas.models import Area
 
 
 class AreaSerializer(serializers.ModelSerializer[Area]):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Area
