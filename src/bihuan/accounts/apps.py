@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "bihuan.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from bihuan.accounts import checks, signals  # noqa: F401 - registers receivers/checks

@@ -12,6 +12,9 @@ from bihuan.accounts.choices import ADMIN_ROLES, AREA_ROLES, OrgUnitKind, Role
 
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    # When the password was last set: administrators must change it every N days.
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True,
+                                               blank=True)
 
     class Meta:
         verbose_name = _("user")
@@ -19,6 +22,50 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def set_password(self, raw_password: str | None) -> None:
+        from bihuan.core import clock
+
+        super().set_password(raw_password)
+        self.password_changed_at = clock.now()
+
+
+class LoginFailure(models.Model):
+    """One failed login, kept to lock out guessing per username and per client address.
+
+    The username is stored as typed (it need not exist): the lockout must behave the
+    same for existing and unknown accounts. Never the password.
+    """
+
+    username = models.CharField(_("username"), max_length=150, db_index=True)
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True,
+                                             db_index=True)
+    at = models.DateTimeField(_("at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("failed login")
+        verbose_name_plural = _("failed logins")
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M}"
+
+
+class TOTPDevice(models.Model):
+    """A user's authenticator app (TOTP, RFC 6238): the second factor."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp",
+                                verbose_name=_("user"))
+    secret = models.CharField(_("secret"), max_length=64)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    # The last time step accepted: a code is good once (no replay within its window).
+    last_step = models.BigIntegerField(_("last time step used"), default=0)
+
+    class Meta:
+        verbose_name = _("authenticator")
+        verbose_name_plural = _("authenticators")
+
+    def __str__(self) -> str:
+        return str(self.user)
 
 
 class OrgUnit(models.Model):

@@ -59,3 +59,23 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("AuditEntry is append-only")
+
+
+class AuditCheckpoint(models.Model):
+    """Where a stream's chain resumes after a retention purge: the last purged entry.
+
+    ``bihuan audit verify`` starts the stream's walk here instead of at the genesis
+    hash. A checkpoint only ever moves forward (the purge refuses to move it back).
+    """
+
+    stream = models.CharField(_("stream"), max_length=80, unique=True)
+    seq = models.PositiveBigIntegerField(_("last purged sequence"))
+    hash = models.CharField(_("last purged hash"), max_length=64)
+    purged_at = models.DateTimeField(_("purged at"))
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self) -> str:
+        return f"{self.stream}#{self.seq}"

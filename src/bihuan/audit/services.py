@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 
-from bihuan.audit.models import AuditEntry
+from bihuan.audit.models import AuditCheckpoint, AuditEntry
 from bihuan.core import clock
 
 GENESIS = "0" * 64
@@ -43,6 +43,17 @@ def stream_for(obj: models.Model) -> str:
     return f"{obj._meta.label_lower}:{obj.pk}"
 
 
+def _head(stream: str) -> tuple[int, str]:
+    """(last sequence, last hash) of ``stream``: its newest entry, else its purge checkpoint."""
+    last = AuditEntry.objects.filter(stream=stream).order_by("-seq").values("seq", "hash").first()
+    if last is not None:
+        return last["seq"], last["hash"]
+    checkpoint = AuditCheckpoint.objects.filter(stream=stream).values("seq", "hash").first()
+    if checkpoint is not None:  # every entry purged: the chain resumes after the checkpoint
+        return checkpoint["seq"], checkpoint["hash"]
+    return 0, GENESIS
+
+
 def record(
     action: str,
     *,
@@ -51,35 +62,47 @@ def record(
     stream: str | None = None,
     data: dict[str, Any] | None = None,
     client_ip: str | None = None,
+    locked: bool = False,
 ) -> AuditEntry:
     """Append one entry to ``stream`` (by default the object's own stream).
 
     Must run inside the caller's transaction so the entry commits or rolls back
-    with the change it describes. Writers of one stream are serialised by the
-    caller's row lock on the object (and, failing that, by the unique
-    ``(stream, seq)`` constraint).
+    with the change it describes. ``locked``: the caller holds a row lock that
+    serialises every writer of this stream (a hazard's transitions), so the append
+    needs no savepoint. Otherwise two writers may race for the same sequence number
+    (two logins of one user): the loser's INSERT fails on the unique ``(stream, seq)``
+    inside a savepoint and it appends again after the winner.
     """
     if stream is None:
         stream = stream_for(obj) if obj is not None else "system"
-    last = (
-        AuditEntry.objects.filter(stream=stream).order_by("-seq").values("seq", "hash").first()
-    )
-    entry = AuditEntry(
-        stream=stream,
-        seq=(last["seq"] + 1) if last else 1,
-        at=clock.now(),
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_repr=str(actor) if actor is not None else "",
-        action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        data=json.loads(json.dumps(data or {}, default=str)),
-        client_ip=client_ip,
-        prev_hash=last["hash"] if last else GENESIS,
-    )
-    entry.hash = entry_hash(entry)
-    entry.save(force_insert=True)
-    return entry
+    attempts = 1 if locked else 8
+    for attempt in range(attempts):
+        seq, prev = _head(stream)
+        entry = AuditEntry(
+            stream=stream,
+            seq=seq + 1,
+            at=clock.now(),
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_repr=str(actor) if actor is not None else "",
+            action=action,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            data=json.loads(json.dumps(data or {}, default=str)),
+            client_ip=client_ip,
+            prev_hash=prev,
+        )
+        entry.hash = entry_hash(entry)
+        if locked:
+            entry.save(force_insert=True)
+            return entry
+        try:
+            with transaction.atomic():
+                entry.save(force_insert=True)
+            return entry
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -92,7 +115,10 @@ class AuditProblem:
 
 def verify(batch_size: int = 5000) -> Iterator[AuditProblem]:
     """Re-hash every entry and walk each stream's chain; yield every break found."""
-    heads: dict[str, tuple[int, str]] = {}
+    # A purged stream resumes at its checkpoint (the last purged entry), not at genesis.
+    heads: dict[str, tuple[int, str]] = {
+        c.stream: (c.seq + 1, c.hash) for c in AuditCheckpoint.objects.all()
+    }
     queryset = AuditEntry.objects.order_by("stream", "seq").iterator(chunk_size=batch_size)
     with transaction.atomic():
         for entry in queryset:
@@ -105,3 +131,56 @@ def verify(batch_size: int = 5000) -> Iterator[AuditProblem]:
             if entry_hash(entry) != entry.hash:
                 yield AuditProblem(entry.stream, entry.seq, entry.pk, "content changed")
             heads[entry.stream] = (entry.seq + 1, entry.hash)
+
+
+def retention_days() -> int:
+    """How long entries are kept: the setting, but never less than 180 days (level 3)."""
+    from django.conf import settings
+
+    return max(MIN_RETENTION_DAYS, int(getattr(settings, "BIHUAN_AUDIT_RETENTION_DAYS",
+                                               MIN_RETENTION_DAYS)))
+
+
+MIN_RETENTION_DAYS = 180
+
+
+@transaction.atomic
+def purge(before: dt.datetime) -> int:
+    """Delete entries older than ``before``; refuse anything inside the retention period.
+
+    Each purged stream gets a checkpoint (its last purged entry's sequence and hash), so
+    ``verify`` still walks the remaining chain. Returns the number of entries deleted.
+    """
+    from django.db import connection
+
+    from bihuan.core.errors import ValidationFailed
+
+    limit = clock.now() - dt.timedelta(days=retention_days())
+    if before > limit:
+        raise ValidationFailed(
+            f"Audit entries are kept at least {retention_days()} days: "
+            f"purge only before {limit.date().isoformat()}."
+        )
+    old = AuditEntry.objects.filter(at__lt=before)
+    lasts = (old.values("stream").annotate(last=models.Max("seq")))
+    for row in lasts:
+        last = AuditEntry.objects.get(stream=row["stream"], seq=row["last"])
+        # Only a whole prefix of a stream may go: never leave an older entry behind.
+        if AuditEntry.objects.filter(stream=last.stream, seq__lt=last.seq,
+                                     at__gte=before).exists():
+            raise ValidationFailed(f"stream {last.stream} is out of order; verify it first")
+        AuditCheckpoint.objects.update_or_create(
+            stream=last.stream,
+            defaults={"seq": last.seq, "hash": last.hash, "purged_at": clock.now()},
+        )
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL bihuan.audit_purge = 'on'")
+        cursor.execute(f"DELETE FROM {table} WHERE at < %s", [before])  # noqa: S608
+        deleted = cursor.rowcount
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL bihuan.audit_purge = 'off'")
+    record("audit.purge", actor=None, stream="audit", data={
+        "before": before.isoformat(), "deleted": deleted, "streams": len(lasts)})
+    return int(deleted)
