@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-faults lint bench clean
 
 install: $(VENV)/.installed
 
@@ -26,11 +26,16 @@ demo: $(VENV)/.installed-runtime
 test: install
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
+# Kill and restart real processes (web and task workers, PostgreSQL, a full disk).
+test-faults: install
+	BIHUAN_FAULT_TESTS=1 $(BIN)/pytest -p no:xdist tests/faults $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/bihuan makemigrations --check --dry-run
 	BIHUAN_ENV=production SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))')" \
+	  BIHUAN_PII_KEYS="$$($(BIN)/python -c 'from bihuan.core.crypto import new_keyring_text as t; print(t().strip().replace(chr(10), ","))')" \
 	  DATABASE_URL=postgres://bihuan@127.0.0.1:5432/bihuan ALLOWED_HOSTS=bihuan.example.gov.cn \
 	  $(BIN)/bihuan check --deploy --fail-level WARNING
 

@@ -1,34 +1,45 @@
-"""Run the bench: fill the bench database, the transition and hazard-list benchmarks; one table.
+"""Run every benchmark at a chosen scale on PostgreSQL; one table, JSON and a chart.
 
-    python bench/run.py [--scale small|city] [--skip-fill] [--refill] [--wait-quiet 1.0]
-                        [--skip-list] [--list-requests 30]
+    python bench/run.py [--scale small|city|province] [--skip-fill] [--refill]
+                        [--only NAME,NAME] [--skip NAME,NAME] [--with-loadtest]
+                        [--wait-quiet 1.0]
 
-``--scale small`` is a quick check (100,000 hazards, 500 loops); ``--scale city``
-is the real figure (1,000,000 hazards, 3,000 loops). The fill is skipped when the
-database already holds exactly that many hazards (the table then shows the last
-recorded fill of that size), and rebuilt (``--reset``) when it holds another
+Scales: ``small`` 100,000 hazards (a quick check), ``city`` about 10^5 places and
+10^6 hazards, ``province`` 10^7 hazards. The fill (``fill.py``) is skipped when the
+bench database already holds exactly that many hazards, rebuilt when it holds another
 number or with ``--refill``: the bench database is dedicated to the bench.
-The hazard list (``hazard_list.py``: first page and page 100 of two filtered
-lists, as a city and a town user) runs last; ``--skip-list`` leaves it out.
+
+Workloads, in order (each its own script, runnable alone; see README.md): loop
+transitions through the services; inspection submission over HTTP; hazard list page
+1 and page 100 with filters; city dashboard; briefing in three formats; import
+100,000 places; export 1,000,000 rows; ``bihuan metrics verify`` and ``bihuan audit
+verify`` on the full data set; with ``--with-loadtest``, the 5-minute locust load
+test. A workload that fails is reported as a note, and the others still run.
+
+Prints one table (workload, ours, baseline from the same run, ratio, target, pass
+or falls short), appends it to ``results/run-<scale>.json`` and draws
+``results/run-<scale>.png``.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import os
 import sys
 import time
+import traceback
+from collections.abc import Callable
 
 import fill
-import hazard_list
-import transitions
 from common import RESULTS_DIR, Row, report, setup_django
 
 SCALES = {
-    "small": {"hazards": 100_000, "loops": 500},
-    "city": {"hazards": 1_000_000, "loops": 3_000},
+    "small": {"hazards": 100_000, "loops": 500, "export": "100000"},
+    "city": {"hazards": 1_000_000, "loops": 3_000, "export": "1000000"},
+    "province": {"hazards": 10_000_000, "loops": 3_000, "export": "1000000"},
 }
 
 
@@ -56,22 +67,75 @@ def recorded_fill(hazards: int) -> list[Row]:
     return []
 
 
+def workloads(scale: dict[str, object], args: argparse.Namespace
+              ) -> list[tuple[str, str, list[str]]]:
+    """(name, module, argv): the benchmarks run.py runs, in order."""
+    steps = [
+        ("transitions", "transitions", ["--hazards", str(args.loops or scale["loops"]),
+                                        "--seed", str(args.seed)]),
+        ("submission", "submission", ["--clients", "16", "--seconds", "30"]),
+        ("hazard_list", "hazard_list", ["--requests", str(args.list_requests)]),
+        ("dashboard", "dashboard", []),
+        ("briefing", "briefing", []),
+        ("import_places", "import_places", ["--rows", "100000"]),
+        ("export", "export", ["--sizes", str(scale["export"])]),
+        ("verify", "verify", []),
+    ]
+    if args.with_loadtest:
+        steps.append(("loadtest", "loadtest", []))
+    return steps
+
+
+def chart(rows: list[Row], path: os.PathLike[str] | str, title: str) -> None:
+    """Ours beside the baseline per workload (log scale), targets marked; a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [r for r in rows if r.baseline not in (None, 0) and r.ours not in (None, 0)]
+    if not shown:
+        return
+    height = max(3.0, 0.42 * len(shown) + 1.2)
+    fig, ax = plt.subplots(figsize=(11, height))
+    names = [f"{r.workload} [{r.unit}]" for r in shown]
+    y = range(len(shown))
+    ax.barh([i + 0.2 for i in y], [r.ours for r in shown], height=0.4, label="ours",
+            color=["#2e7d32" if r.verdict == "pass" else "#c62828" if r.verdict ==
+                   "falls short" else "#546e7a" for r in shown])
+    ax.barh([i - 0.2 for i in y], [r.baseline for r in shown], height=0.4,
+            label="baseline (same run)", color="#b0bec5")
+    for i, r in enumerate(shown):
+        for bound in (r.target_min, r.target_max):
+            if bound is not None:
+                ax.plot([bound, bound], [i - 0.45, i + 0.45], color="black", linewidth=1.2)
+    ax.set_yticks(list(y), names, fontsize=8)
+    ax.set_xscale("log")
+    ax.invert_yaxis()
+    ax.set_title(title + "  (green: target met, red: falls short, |: target)", fontsize=9)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
-    parser.add_argument("--skip-fill", action="store_true",
-                        help="use the database as it is")
+    parser.add_argument("--skip-fill", action="store_true", help="use the database as it is")
     parser.add_argument("--refill", action="store_true",
                         help="rebuild the bench database even if it already has the size")
     parser.add_argument("--loops", type=int, default=None,
                         help="hazards whose loops the transition bench runs (default by scale)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", default="", help="comma-separated workloads to run")
+    parser.add_argument("--skip", default="", help="comma-separated workloads to leave out")
+    parser.add_argument("--skip-list", action="store_true", help="same as --skip hazard_list")
+    parser.add_argument("--list-requests", type=int, default=30)
+    parser.add_argument("--with-loadtest", action="store_true")
     parser.add_argument("--wait-quiet", type=float, default=None, metavar="LOAD",
                         help="before each timed bench, wait (<= 15 min) until the 1-minute "
                              "load average is below LOAD (a shared machine skews latencies)")
-    parser.add_argument("--skip-list", action="store_true", help="no hazard list bench")
-    parser.add_argument("--list-requests", type=int, default=30,
-                        help="timed requests per page in the hazard list bench (default 30)")
     args = parser.parse_args(argv)
     scale = SCALES[args.scale]
     setup_django()
@@ -86,22 +150,31 @@ def main(argv: list[str] | None = None) -> list[Row]:
             fill_args.append("--reset")
         fill_rows = fill.main(fill_args)
         if not fill_rows:
-            fill_rows = recorded_fill(scale["hazards"])
+            fill_rows = recorded_fill(int(scale["hazards"]))  # type: ignore[call-overload]
             notes.append(f"fill skipped: the database already holds {existing:,} hazards; "
                          "fill rows are from the last recorded fill of that size")
         rows += fill_rows
-    if args.wait_quiet is not None:
-        load = wait_quiet(args.wait_quiet, 900)
-        notes.append(f"load average before the transition bench: {load:.2f}")
-    rows += transitions.main(["--hazards", str(args.loops or scale["loops"]),
-                              "--seed", str(args.seed)])
-    if not args.skip_list:
+    only = {n for n in args.only.split(",") if n}
+    skip = {n for n in args.skip.split(",") if n} | ({"hazard_list"} if args.skip_list else set())
+    for name, module_name, step_argv in workloads(scale, args):
+        if (only and name not in only) or name in skip:
+            continue
         if args.wait_quiet is not None:
             load = wait_quiet(args.wait_quiet, 900)
-            notes.append(f"load average before the hazard list bench: {load:.2f}")
-        rows += hazard_list.main(["--requests", str(args.list_requests)])
+            notes.append(f"load average before {name}: {load:.2f}")
+        print(f"\n== {name} ==", flush=True)
+        try:
+            module = importlib.import_module(module_name)
+            runner: Callable[[list[str]], list[Row]] = module.main
+            rows += runner(step_argv) or []
+        except (Exception, SystemExit) as error:  # one broken workload must not hide the rest
+            traceback.print_exc()
+            notes.append(f"{name} did not run: {error!r}")
     print("\n== combined ==")
     report(rows, f"run-{args.scale}", notes=notes, extra={"scale": args.scale})
+    png = RESULTS_DIR / f"run-{args.scale}.png"
+    chart(rows, png, f"bihuan bench, scale {args.scale}")
+    print(f"  chart: {png.relative_to(RESULTS_DIR.parent.parent)}")
     return rows
 
 

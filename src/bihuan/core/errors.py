@@ -48,3 +48,14 @@ class Conflict(DomainError):
         "Someone else changed this record at the same time. Reload it and try again."
     )
     http_status = 409
+
+
+class StorageFull(DomainError):
+    """The upload disk is full: the request is refused whole, to be retried later."""
+
+    code = "storage_full"
+    default_message = _(
+        "The server's storage space is full, so nothing was saved. Try again later, or "
+        "tell the system administrator."
+    )
+    http_status = 507
