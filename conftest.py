@@ -19,6 +19,10 @@ def _media_and_clock(settings, tmp_path) -> Iterator[None]:  # type: ignore[no-u
     settings.BIHUAN_NOTIFY = True
     # PBKDF2 at production strength costs ~0.4 s a password; tests need none of it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests move the clock by days with a client logged in: session timeouts off (0)
+    # unless a test turns them on (accounts/tests/test_security.py does).
+    settings.BIHUAN_SESSION_IDLE_MINUTES = 0
+    settings.BIHUAN_SESSION_ABSOLUTE_HOURS = 0
     # 2026-09-14 (a Monday) 10:00 Beijing time, unless a test moves it.
     clock.freeze(dt.datetime(2026, 9, 14, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
     workdays.invalidate_cache()

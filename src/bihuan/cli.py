@@ -46,6 +46,10 @@ def demo(argv: list[str]) -> None:
     parser.add_argument("--seed", type=int, default=20220918)
     parser.add_argument("--places", type=int, default=20000)
     args = parser.parse_args(argv)
+    if os.environ.get("BIHUAN_ENV") == "production":
+        # The demo creates shared logins with printed passwords: never in production.
+        sys.exit("bihuan demo refuses to run with BIHUAN_ENV=production "
+                 "(it creates shared demo accounts).")
     var_dir = Path(os.environ.get("BIHUAN_VAR_DIR", Path.cwd() / "var"))
     var_dir.mkdir(parents=True, exist_ok=True)
     database = var_dir / "demo.sqlite3"
@@ -87,6 +91,25 @@ def worker(argv: list[str]) -> None:
     _setup()
     from django.core.management import call_command
 
+    from bihuan.core.taskrecovery import requeue_orphaned_tasks, worker_id
+
+    # Tasks a killed worker had claimed run again (they are idempotent); the id
+    # "host:pid" lets the next worker on this host tell whose claims are dead.
+    requeue_orphaned_tasks()
+    if not any(a.startswith("--worker-id") for a in argv):
+        argv = [*argv, "--worker-id", worker_id()]
+    # Beside the task queue: the deadline sweep every minute and the notification
+    # outbox (bihuan.notifications.scheduler), safe with any number of workers.
+    # "--no-scheduler" runs the task queue alone; under --reload only the child ticks.
+    if "--no-scheduler" in argv:
+        argv = [a for a in argv if a != "--no-scheduler"]
+    elif "--reload" not in argv or os.environ.get("RUN_MAIN") == "true":
+        import threading
+
+        from bihuan.notifications.scheduler import run_forever
+
+        threading.Thread(target=run_forever, args=(worker_id(), threading.Event()),
+                         name="bihuan-scheduler", daemon=True).start()
     call_command("db_worker", *argv)
 
 
@@ -104,7 +127,9 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bihuan.settings")
         from django.core.management import execute_from_command_line
 
-        execute_from_command_line(["bihuan", *argv])
+        # Spelled with a dash on the command line, like the other bihuan commands.
+        aliases = {"api-token": "api_token"}
+        execute_from_command_line(["bihuan", aliases.get(command, command), *rest])
 
 
 if __name__ == "__main__":

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
     "bihuan.core",
@@ -83,10 +85,17 @@ INSTALLED_APPS = [
     "bihuan.notifications",
     "bihuan.portal",
     "bihuan.reports",
+    "bihuan.dashboard",
+    "bihuan.tenants",
+    "bihuan.backups",
+    "bihuan.open311",
+    "bihuan.imports",
+    "bihuan.documents",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "bihuan.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -94,12 +103,16 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle/absolute session timeouts, the second factor, administrators' password age.
+    "bihuan.core.middleware.SessionSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "bihuan.urls"
 WSGI_APPLICATION = "bihuan.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend plus the lockout (every login path: site, admin, API).
+AUTHENTICATION_BACKENDS = ["bihuan.accounts.backends.LockoutModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -116,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "bihuan.core.context_processors.user_scope",
+                "bihuan.notifications.context_processors.bell",
             ],
         },
     },
@@ -143,15 +157,35 @@ else:
         }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Password policy (graded protection level 3 defaults; docs/security.md).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": envint("BIHUAN_PASSWORD_MIN_LENGTH", 10)},
+    },
+    {
+        "NAME": "bihuan.accounts.validators.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": envint("BIHUAN_PASSWORD_MIN_CLASSES", 3)},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Administrators (the three, and Django staff) change their password this often (0: never).
+BIHUAN_ADMIN_PASSWORD_MAX_AGE_DAYS = envint("BIHUAN_ADMIN_PASSWORD_MAX_AGE_DAYS", 90)
+# Lockout: this many failures for one user name (existing or not), or per client address,
+# within the window lock logins for the window.
+BIHUAN_LOCKOUT_FAILURES = envint("BIHUAN_LOCKOUT_FAILURES", 5)
+BIHUAN_LOCKOUT_FAILURES_PER_IP = envint("BIHUAN_LOCKOUT_FAILURES_PER_IP", 20)
+BIHUAN_LOCKOUT_MINUTES = envint("BIHUAN_LOCKOUT_MINUTES", 15)
+# Sessions end after this long without a request, and this long after the login.
+BIHUAN_SESSION_IDLE_MINUTES = envint("BIHUAN_SESSION_IDLE_MINUTES", 30)
+BIHUAN_SESSION_ABSOLUTE_HOURS = envint("BIHUAN_SESSION_ABSOLUTE_HOURS", 12)
+SESSION_COOKIE_AGE = BIHUAN_SESSION_ABSOLUTE_HOURS * 3600
+# TOTP second factor for administrators and command HQ staff. On in production; off by
+# default in development and the demo so its printed logins work without a phone.
+BIHUAN_2FA_REQUIRED = envbool("BIHUAN_2FA_REQUIRED", "True" if PRODUCTION else "False")
+BIHUAN_2FA_ISSUER = os.environ.get("BIHUAN_2FA_ISSUER", "Bihuan")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -182,29 +216,125 @@ TASKS = {
 }
 
 REST_FRAMEWORK = {
+    # Systems send a token (no CSRF: no cookie); the browser its session (with CSRF).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "bihuan.core.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_SCHEMA_CLASS": "bihuan.core.api.BihuanAutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "bihuan.core.pagination.OrderedCursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "bihuan.core.api.exception_handler",
 }
+# OpenAPI 3 at /api/schema/, Swagger UI at /api/docs/ from local static files (no CDN).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Bihuan API",
+    "DESCRIPTION": "Closed-loop fire-safety hazard management. See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PlaceKindEnum": "bihuan.places.choices.PlaceKind",
+        "PartyKindEnum": "bihuan.places.choices.PartyKind",
+        "InspectionKindEnum": "bihuan.inspections.choices.InspectionKind",
+        "EvidenceKindEnum": "bihuan.hazards.choices.EvidenceKind",
+    },
+}
+# A retried POST with the same Idempotency-Key gets the first answer for this long.
+BIHUAN_IDEMPOTENCY_HOURS = envint("BIHUAN_IDEMPOTENCY_HOURS", 24)
+# Open311 GeoReport v2 (/open311/v2/): our jurisdiction id, and whether POSTs need an
+# api_key (an API token); without one they are rate-limited like the public report form.
+BIHUAN_OPEN311_JURISDICTION = os.environ.get("BIHUAN_OPEN311_JURISDICTION", "yongkang")
+BIHUAN_OPEN311_REQUIRE_API_KEY = envbool("BIHUAN_OPEN311_REQUIRE_API_KEY", "False")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "bihuan@localhost")
 
+# Notifications and webhooks (docs/notifications.md): the only hosts chat robots and
+# webhooks may call (empty: none; "*.example.gov.cn" covers subdomains), retries, the
+# worker's sweep, reminders (working days before a deadline) and escalation rules (JSON).
+BIHUAN_OUTBOUND_ALLOWED_HOSTS = [
+    h.strip().lower() for h in os.environ.get("BIHUAN_OUTBOUND_ALLOWED_HOSTS", "").split(",")
+    if h.strip()
+]
+BIHUAN_OUTBOUND_TIMEOUT_SECONDS = envint("BIHUAN_OUTBOUND_TIMEOUT_SECONDS", 10)
+# Makes the links in e-mails and chat-robot messages absolute: https://bihuan.example.gov.cn
+BIHUAN_BASE_URL = os.environ.get("BIHUAN_BASE_URL", "")
+BIHUAN_DELIVERY_MAX_ATTEMPTS = envint("BIHUAN_DELIVERY_MAX_ATTEMPTS", 8)
+BIHUAN_DELIVERY_BACKOFF_SECONDS = envint("BIHUAN_DELIVERY_BACKOFF_SECONDS", 30)
+BIHUAN_DELIVERY_BACKOFF_MAX_SECONDS = envint("BIHUAN_DELIVERY_BACKOFF_MAX_SECONDS", 3600)
+BIHUAN_SWEEP_INTERVAL_SECONDS = envint("BIHUAN_SWEEP_INTERVAL_SECONDS", 60)
+BIHUAN_DELIVERY_POLL_SECONDS = envint("BIHUAN_DELIVERY_POLL_SECONDS", 5)
+BIHUAN_NOTICE_HOUR = envint("BIHUAN_NOTICE_HOUR", 8)
+BIHUAN_REMINDER_WORKING_DAYS = [
+    int(n) for n in os.environ.get("BIHUAN_REMINDER_WORKING_DAYS", "3,1").split(",") if n.strip()
+]
+if os.environ.get("BIHUAN_ESCALATION_RULES"):
+    import json as _json
+
+    BIHUAN_ESCALATION_RULES = _json.loads(os.environ["BIHUAN_ESCALATION_RULES"])
+
 # The city this installation serves (root area code) and its hazard number prefix.
 BIHUAN_CITY_CODE = os.environ.get("BIHUAN_CITY_CODE", "330784")
 BIHUAN_HAZARD_PREFIX = os.environ.get("BIHUAN_HAZARD_PREFIX", "YK")
+# Citizen reports accepted from one client address (the load test lifts these).
+BIHUAN_REPORTS_PER_HOUR = envint("BIHUAN_REPORTS_PER_HOUR", 3)
+BIHUAN_REPORTS_PER_DAY = envint("BIHUAN_REPORTS_PER_DAY", 10)
+
+# Personal data keys (bihuan.core.crypto): "kid:base64key" entries, the first the current
+# encryption key, "hash:base64key" the look-up key; inline or in a file. Development and
+# the demo generate var/pii_keys on first use; production refuses to start without keys.
+BIHUAN_PII_KEYS = os.environ.get("BIHUAN_PII_KEYS", "")
+BIHUAN_PII_KEY_FILE = os.environ.get("BIHUAN_PII_KEY_FILE", "")
+if not BIHUAN_PII_KEYS and not BIHUAN_PII_KEY_FILE and not PRODUCTION:
+    BIHUAN_PII_KEY_FILE = str(VAR_DIR / "pii_keys")
+    try:
+        from bihuan.core.crypto import ensure_key_file
+
+        ensure_key_file(Path(BIHUAN_PII_KEY_FILE))
+    except OSError:
+        pass
+# Tenants: at most this many people per room (浙江 rental-housing rule: ≤ 2, RH-06), and
+# how long after moving out a tenant's record is kept before it is purged.
+BIHUAN_TENANTS_MAX_PER_ROOM = envint("BIHUAN_TENANTS_MAX_PER_ROOM", 2)
+BIHUAN_TENANTS_RETENTION_DAYS = envint("BIHUAN_TENANTS_RETENTION_DAYS", 180)
+# Roles that see personal data (phones, ID numbers) unmasked; empty: everyone sees it masked.
+BIHUAN_PERSONAL_DATA_ROLES = frozenset(
+    role.strip() for role in os.environ.get("BIHUAN_PERSONAL_DATA_ROLES", "").split(",")
+    if role.strip()
+)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# A strict Content Security Policy (django-csp 4): nothing inline, nothing from elsewhere.
+# Django's admin gets a relaxed policy of its own (core/middleware.py says why).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "True")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -225,6 +355,16 @@ def _check_production() -> None:
         raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL.")
     if "*" in ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts, not '*'.")
+    if not BIHUAN_PII_KEYS and not BIHUAN_PII_KEY_FILE:
+        raise ImproperlyConfigured(
+            "Personal data needs its keys: set BIHUAN_PII_KEYS or BIHUAN_PII_KEY_FILE."
+        )
+    from bihuan.core.crypto import KeyringError, read_keyring
+
+    try:
+        read_keyring(BIHUAN_PII_KEYS, BIHUAN_PII_KEY_FILE)
+    except KeyringError as error:
+        raise ImproperlyConfigured(f"BIHUAN_PII_KEYS / BIHUAN_PII_KEY_FILE: {error}") from None
 
 
 if PRODUCTION:
@@ -233,7 +373,10 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No personal data in logs: ID numbers and phone numbers are masked in every record.
+    "filters": {"mask_personal_data": {"()": "bihuan.core.logfilters.MaskPersonalData"}},
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "filters": ["mask_personal_data"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -21,4 +21,5 @@ def user_scope(request: HttpRequest) -> dict[str, Any]:
         "is_official": bool(roles & set(OFFICIAL_ROLES)),
         "is_party": Role.PARTY in roles,
         "is_commander": Role.COMMAND_STAFF in roles,
+        "is_audit_admin": Role.AUDIT_ADMIN in roles,
     }

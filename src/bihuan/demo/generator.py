@@ -652,6 +652,10 @@ def generate(
                 hasher.start()
                 registered = at(start - dt.timedelta(days=60), 9)
                 Place.objects.update(created_at=registered)
+                from bihuan.dashboard.summaries import recount_places
+
+                # The registry is bulk-loaded past the place signals: count it once.
+                recount_places()
                 Party.objects.update(created_at=registered)
                 User.objects.update(date_joined=registered)
                 load_builtin()
@@ -667,6 +671,15 @@ def generate(
             gc.collect()
             gc.freeze()
             Simulation(world, rng, start=start, today=today, say=say).run()
+            # Tenants draw from a random stream of their own: the city above is unchanged.
+            from bihuan.tenants.demo import generate_tenants
+
+            say(f"  {generate_tenants(seed, today=today):,} tenants in rental houses", True)
+            # The campaign's targets, task and responsibility lists, a cross-inspection draw.
+            from bihuan.campaigns import demo as campaign_demo
+
+            clock.freeze(at(today - dt.timedelta(days=1), 18))
+            campaign_demo.build(world, rng, seed)
         finally:
             gc.unfreeze()
             clock.reset()

@@ -9,7 +9,9 @@ the commit). Nothing else writes a hazard's state.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from bihuan.core.errors import (
     Conflict,
     NotFound,
     PermissionDenied,
+    StorageFull,
     TransitionNotAllowed,
     ValidationFailed,
 )
@@ -124,6 +127,7 @@ def _store_evidence(
     hazard: Hazard, event: HazardEvent, files: list[tuple[EvidenceFile, str]], actor: Any
 ) -> None:
     # The original bytes are kept, EXIF and all: the digest is of what was uploaded.
+    written: list[str] = []
     for item, content_type in files:
         digest = hashlib.sha256(item.content).hexdigest()
         evidence = Evidence(
@@ -131,7 +135,20 @@ def _store_evidence(
             content_type=content_type, taken_at=item.taken_at, latitude=item.latitude,
             longitude=item.longitude, uploaded_by=actor, uploaded_at=clock.now(),
         )
-        evidence.file.save(digest, ContentFile(item.content), save=False)
+        try:
+            evidence.file.save(digest, ContentFile(item.content), save=False)
+        except OSError as error:
+            # A full disk refuses the whole request (the transaction rolls back); the
+            # half-written file and this call's earlier ones must not stay behind.
+            storage = evidence.file.storage
+            written.append(str(evidence.file.field.generate_filename(evidence, digest)))
+            for name in written:
+                with contextlib.suppress(OSError):
+                    storage.delete(name)
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFull() from error
+            raise
+        written.append(str(evidence.file.name))
         evidence.save(force_insert=True)
 
 
@@ -248,10 +265,15 @@ def _append_event(
         data=data, client_ip=client_ip,
     )
     event.save(force_insert=True)
+    from bihuan.dashboard.summaries import record_hazard_event
+
+    # The dashboard's summary rows change in the same transaction as the hazard.
+    record_hazard_event(hazard, event)
     audit.record(
         f"hazard.{action}", actor=actor, obj=hazard, client_ip=client_ip,
         data={"event": event.seq, "from": from_state, "to": hazard.state,
               "role": role, "reason": reason, **data},
+        locked=True,  # _lock holds the hazard's row: its stream has one writer at a time
     )
     if getattr(settings, "BIHUAN_NOTIFY", True):
         from bihuan.hazards.tasks import notify_hazard_event

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_GET
 
 from bihuan.accounts.choices import OFFICIAL_ROLES, Role
 from bihuan.accounts.scopes import scope_of
-from bihuan.core import clock
+from bihuan.core import clock, exports
 from bihuan.core.errors import Conflict, DomainError
 from bihuan.core.forms import add_domain_error
 from bihuan.core.pagination import keyset_page
@@ -45,6 +46,7 @@ from bihuan.hazards.models import (
     HazardQuerySet,
 )
 from bihuan.hazards.rules import TOWN_OR_ABOVE, transition_for
+from bihuan.places.choices import PlaceKind
 
 A = HazardAction
 S = HazardState
@@ -216,13 +218,42 @@ def inbox(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- the list
 
 
+def hazard_export_columns() -> list[exports.Column]:
+    today = clock.today()
+    return [
+        exports.Column(_("Number"), lambda h: h.number),
+        exports.Column(_("Place"), lambda h: h.place.name),
+        exports.Column(_("Address"), lambda h: h.place.address),
+        exports.Column(_("Area"), lambda h: h.area.name),
+        exports.Column(_("Place kind"), lambda h: _label(PlaceKind, h.place_kind)),
+        exports.Column(_("Hazard code"), lambda h: h.code),
+        exports.Column(_("Description"), lambda h: h.description),
+        exports.Column(_("Rectification requirement"), lambda h: h.requirement),
+        exports.Column(_("Severity"), lambda h: h.get_severity_display()),
+        exports.Column(_("State"), lambda h: h.get_state_display()),
+        exports.Column(_("Deadline"), lambda h: h.deadline),
+        exports.Column(_("Overdue"), lambda h: _("Yes") if h.is_overdue(today) else ""),
+        exports.Column(_("Supervision"), lambda h: h.get_supervision_level_display()),
+        exports.Column(_("Registered at"), lambda h: h.registered_at),
+        exports.Column(_("Closed at"), lambda h: h.closed_at),
+    ]
+
+
 @login_required
 @require_GET
-def hazard_list(request: HttpRequest) -> HttpResponse:
+def hazard_list(request: HttpRequest) -> HttpResponseBase:
     data = request.GET.copy()
     data.pop("cursor", None)
+    data.pop("format", None)
     queryset = Hazard.objects.visible_to(request.user).select_related("place", "area")
     filterset = HazardListFilterSet(data or None, queryset=queryset, user=request.user)
+    fmt = exports.requested_format(request)
+    if fmt is not None:
+        # The file holds exactly what the list shows: same scope, same filters, all pages.
+        return exports.export_response(
+            request, queryset=filterset.qs.order_by("-registered_at", "-id"),
+            columns=hazard_export_columns(), list_name="hazards", filename="hazards", fmt=fmt,
+        )
     page = keyset_page(filterset.qs, ("-registered_at", "-id"), request.GET.get("cursor"),
                        PAGE_SIZE)
     today = clock.today()
@@ -234,7 +265,18 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
         "next_url": page.link(data, page.next_cursor),
         "previous_url": page.link(data, page.previous_cursor),
         "filtered": any(value for values in data.lists() for value in values[1]),
+        "export_urls": export_links(data),
     })
+
+
+def export_links(data: Any) -> list[tuple[str, str]]:
+    """(label, URL) of the current list as a file: same filters, every page."""
+    links = []
+    for fmt, label in (("xlsx", _("Export to Excel")), ("csv", _("Export to CSV"))):
+        query = data.copy()
+        query["format"] = fmt
+        links.append((label, f"?{query.urlencode()}"))
+    return links
 
 
 # ---------------------------------------------------------------- one hazard

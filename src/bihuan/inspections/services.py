@@ -155,6 +155,10 @@ def submit_inspection(
         if existing is None:
             raise
         return existing
+    from bihuan.dashboard.summaries import record_inspection
+
+    # Coverage on the dashboard moves in the same transaction as the visit.
+    record_inspection(inspection)
     merged: dict[str, str] = dict.fromkeys((f.item_code for f in findings), ItemOutcome.FAIL)
     merged.update(results)
     InspectionResult.objects.bulk_create(

@@ -191,9 +191,11 @@ def walk(request: HttpRequest, place_pk: int, checklist_pk: int) -> HttpResponse
                 )
             except DomainError as error:
                 add_domain_error(form, error)
+                # A full disk is the server's fault, not the form's: say so in the status.
+                status = max(status, error.http_status)
             else:
                 return redirect("inspections:notice", inspection.pk)
-        status = 400
+        status = max(status, 400)
     else:
         form = WalkForm(
             initial={
@@ -263,9 +265,11 @@ def quick_hazard(request: HttpRequest, place_pk: int) -> HttpResponse:
                 )
             except DomainError as error:
                 add_domain_error(form, error)
+                # A full disk is the server's fault, not the form's: say so in the status.
+                status = max(status, error.http_status)
             else:
                 return redirect("inspections:notice", inspection.pk)
-        status = 400
+        status = max(status, 400)
     else:
         form = QuickHazardForm(initial={"client_key": uuid.uuid4()}, items=items)
     chosen = str(form["item"].value() or "")

@@ -15,19 +15,23 @@ import segno
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from bihuan.accounts.choices import OFFICIAL_ROLES
 from bihuan.accounts.scopes import scope_of
-from bihuan.core import clock
+from bihuan.core import clock, exports
+from bihuan.core.masking import may_see_personal_data, phone_for
 from bihuan.core.pagination import keyset_page
 from bihuan.hazards.choices import OPEN_STATES
 from bihuan.hazards.models import Hazard
-from bihuan.hazards.views import url_if_exists
+from bihuan.hazards.views import export_links, url_if_exists
 from bihuan.inspections.models import Inspection
+from bihuan.places.choices import PlaceKind
 from bihuan.places.filters import PlaceFilterSet
 from bihuan.places.forms import PlaceSearchForm
 from bihuan.places.models import Place
@@ -85,16 +89,50 @@ def nearby(queryset: Any, lat: float, lon: float) -> list[NearbyPlace]:
     return found[:NEARBY_LIMIT]
 
 
+# The place export reads plain rows (no model instances: a million of them cost minutes).
+PLACE_EXPORT_FIELDS = ("name", "kind", "area__name", "address", "latitude", "longitude",
+                       "party__name", "party__phone", "created_at")
+
+
+def place_export_columns(user: Any) -> list[exports.Column]:
+    # Decided once per export, not per row: the party's phone is personal data.
+    unmasked = may_see_personal_data(user)
+    kinds = {value: str(label) for value, label in PlaceKind.choices}
+    return [
+        exports.Column(_("Name"), lambda p: p["name"]),
+        exports.Column(_("Kind"), lambda p: kinds.get(p["kind"], p["kind"])),
+        exports.Column(_("Area"), lambda p: p["area__name"]),
+        exports.Column(_("Address"), lambda p: p["address"]),
+        exports.Column(_("Latitude"), lambda p: p["latitude"]),
+        exports.Column(_("Longitude"), lambda p: p["longitude"]),
+        exports.Column(_("Responsible party"), lambda p: p["party__name"] or ""),
+        exports.Column(_("Phone"), lambda p: phone_for(user, p["party__phone"],
+                                                       unmasked=unmasked)),
+        exports.Column(_("Registered at"), lambda p: p["created_at"]),
+    ]
+
+
 @login_required
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: HttpRequest) -> HttpResponseBase:
     form = PlaceSearchForm(request.GET or None)
     queryset = Place.objects.visible_to(request.user).filter(active=True).select_related("area")
     if form.is_bound and form.is_valid():
         terms = {k: form.cleaned_data[k] for k in ("q", "kind") if form.cleaned_data.get(k)}
         queryset = PlaceFilterSet(terms, queryset=queryset).qs
+    fmt = exports.requested_format(request)
+    if fmt is not None:
+        # The file holds exactly what the list shows: same scope, same filters, all pages.
+        return exports.export_response(
+            request, queryset=queryset.order_by("name", "id").values(*PLACE_EXPORT_FIELDS),
+            columns=place_export_columns(request.user), list_name="places",
+            filename="places", fmt=fmt,
+        )
     position = form.position() if form.is_bound else None
-    context: dict[str, Any] = {"form": form, "position": position}
+    data = request.GET.copy()
+    data.pop("cursor", None)
+    context: dict[str, Any] = {"form": form, "position": position,
+                               "export_urls": export_links(data)}
     if position is not None:
         context["nearby"] = nearby(queryset, *position)
     else:

@@ -43,6 +43,8 @@ def _settings_in_production(**env: str) -> subprocess.CompletedProcess[str]:
 
 
 GOOD_KEY = "k" * 64
+# A well-formed personal-data keyring (bihuan.core.crypto): an encryption key, a look-up key.
+PII_KEYS = "k1:" + "A" * 43 + "=,hash:" + "B" * 43 + "="
 
 
 @pytest.mark.parametrize(
@@ -55,6 +57,11 @@ GOOD_KEY = "k" * 64
          "DEBUG"),
         ({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgres://x@127.0.0.1/x",
           "ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
+        ({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgres://x@127.0.0.1/x",
+          "ALLOWED_HOSTS": "bihuan.example.gov.cn"}, "BIHUAN_PII_KEYS"),
+        ({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgres://x@127.0.0.1/x",
+          "ALLOWED_HOSTS": "bihuan.example.gov.cn", "BIHUAN_PII_KEYS": "k1:short,hash:x"},
+         "BIHUAN_PII_KEYS"),
     ],
 )
 def test_production_refuses_an_unsafe_configuration(env, complaint):
@@ -66,5 +73,6 @@ def test_production_refuses_an_unsafe_configuration(env, complaint):
 def test_production_accepts_a_safe_configuration():
     result = _settings_in_production(SECRET_KEY=GOOD_KEY,
                                      DATABASE_URL="postgres://x@127.0.0.1/x",
-                                     ALLOWED_HOSTS="bihuan.example.gov.cn")
+                                     ALLOWED_HOSTS="bihuan.example.gov.cn",
+                                     BIHUAN_PII_KEYS=PII_KEYS)
     assert result.returncode == 0, result.stderr
