@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from bihuan.core.errors import ValidationFailed
 
@@ -101,6 +101,10 @@ def _open(content: bytes) -> Image.Image:
 
 def _decode(image: Image.Image) -> None:
     """Decode every byte: a truncated or corrupt file fails here."""
+    # WeasyPrint switches Pillow's process-wide LOAD_TRUNCATED_IMAGES on when it is
+    # imported (the first PDF a worker renders); with it on, a truncated photo would
+    # load without error. Evidence must be whole, so it is switched off again here.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         if image.format == "JPEG":
             # DCT scaling decodes all of the data at 1/8 size: the whole file is checked

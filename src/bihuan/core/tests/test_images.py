@@ -92,6 +92,19 @@ def test_a_truncated_photo_is_refused():
         assert "damaged or incomplete" in message or "Only photos" in message, fmt
 
 
+def test_a_truncated_photo_is_refused_after_a_pdf_library_loosened_pillow():
+    import weasyprint  # noqa: F401 (its import sets LOAD_TRUNCATED_IMAGES process-wide)
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # as WeasyPrint leaves it, whatever the order
+    try:
+        content = _encode(Image.effect_noise((400, 300), 60).convert("RGB"), "JPEG")
+        message = _refusal(content[: len(content) * 2 // 3])
+        assert "damaged or incomplete" in message or "Only photos" in message
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
 def test_an_animation_is_not_a_photo():
     frames = [Image.new("RGB", (16, 16), c) for c in ((255, 0, 0), (0, 255, 0))]
     content = _encode(frames[0], "WEBP", save_all=True, append_images=frames[1:])
