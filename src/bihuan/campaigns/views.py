@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -141,7 +142,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def task_list(request: HttpRequest, pk: int) -> HttpResponse:
+def task_list(request: HttpRequest, pk: int) -> HttpResponseBase:
     campaign = _campaign(request, pk)
     data = request.GET.copy()
     data.pop("format", None)
@@ -242,7 +243,7 @@ def task_evidence(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_GET
-def responsibility_list(request: HttpRequest, pk: int) -> HttpResponse:
+def responsibility_list(request: HttpRequest, pk: int) -> HttpResponseBase:
     campaign = _campaign(request, pk)
     data = request.GET.copy()
     data.pop("format", None)
@@ -297,7 +298,7 @@ PROBLEM_LIMIT = 500
 
 @login_required
 @require_GET
-def problem_list(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_list(request: HttpRequest, pk: int) -> HttpResponseBase:
     """问题清单: the campaign's hazards (the full list and its filters are the hazard list)."""
     from bihuan.hazards.models import Hazard
 
@@ -358,7 +359,7 @@ def _draw(request: HttpRequest, pk: int) -> Draw:
 
 
 @login_required
-def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
     draw = _draw(request, pk)
     context: dict[str, Any] = {
         "draw": draw, "campaign": draw.campaign,
@@ -485,7 +486,7 @@ def duty_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def finding_list(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_list(request: HttpRequest, pk: int) -> HttpResponseBase:
     campaign = _campaign(request, pk)
     findings = list(
         DutyFinding.objects.visible_to(request.user)

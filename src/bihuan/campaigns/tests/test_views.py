@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from bihuan.campaigns import services
 from bihuan.campaigns.choices import Duty
-from bihuan.campaigns.exports import safe_cell
 from bihuan.campaigns.models import Campaign, Draw, Target, Task
 from bihuan.campaigns.tests.helpers import campaign, teams
+from bihuan.core.exports import safe_cell
 from bihuan.hazards import services as hazards
 from bihuan.testing import before_photo, future, tiny_jpeg
 
