@@ -52,7 +52,15 @@ class ScopedQuerySet(models.QuerySet[M]):
         if scope.is_citizen and self.citizen_lookup:
             condition |= Q(**{self.citizen_lookup: scope.user_id})
             matched = True
+        extra = self.own_records(scope)
+        if extra is not None:
+            condition |= extra
+            matched = True
         return condition if matched else None
+
+    def own_records(self, scope: Any) -> Q | None:
+        """Rows visible to the user as their own work outside their area scope."""
+        return None
 
     def visible_to(self, user: User | Any) -> ScopedQuerySet[M]:
         condition = self.scope_filter(user)

@@ -195,6 +195,62 @@ def grants_over(user: Any, area_path: str, place_kind: str, party_user_id: int |
     return grants
 
 
+@dataclass(frozen=True)
+class FieldAccess:
+    """Where ``actor`` works in the field: the place and the grants they work through.
+
+    ``cross`` is the cross-inspection assignment when that is the only way in.
+    """
+
+    place: Place
+    grants: list[RoleGrant]
+    cross: Any | None = None
+
+
+def field_access(actor: Any, place_id: Place | int | str) -> FieldAccess:
+    """The place ``actor`` may inspect or register hazards at, and through which grants.
+
+    Normally the actor's own scope. A member of a cross-inspection team (交叉互查)
+    also works at the places a running draw assigned to the team, in another town
+    their scope does not cover: there they act in the official role they hold, over
+    that one place only, and see nothing else of the town. ``NotFound`` otherwise.
+    """
+    if isinstance(place_id, Place):
+        place_id = place_id.pk
+    place_obj: Place | None
+    grants: list[RoleGrant] = []
+    try:
+        place_obj = Place.objects.visible_to(actor).select_related("area", "party").get(
+            pk=place_id
+        )
+    except (Place.DoesNotExist, ValueError, TypeError):
+        place_obj = None
+    if place_obj is not None:
+        grants = grants_over(actor, place_obj.area.path, place_obj.kind,
+                             place_obj.party.user_id if place_obj.party else None)
+        if _pick_grant(grants, FIELD) is not None:
+            return FieldAccess(place_obj, grants)
+    from bihuan.campaigns.services import cross_assignment_for
+
+    official = [g for g in scope_of(actor).grants if g.role in FIELD]
+    assignment = None
+    if official:
+        try:
+            assignment = cross_assignment_for(actor, int(place_id))
+        except (ValueError, TypeError):
+            assignment = None
+    if assignment is None:
+        if place_obj is None:
+            raise NotFound()
+        return FieldAccess(place_obj, grants)
+    if place_obj is None:
+        place_obj = Place.objects.select_related("area", "party").get(pk=assignment.place_id)
+    role = official[0].role
+    granted = RoleGrant(role, place_obj.area.path, frozenset({place_obj.kind}),
+                        place_obj.area.level)
+    return FieldAccess(place_obj, [granted], assignment)
+
+
 def _lock(hazard: Hazard | int, actor: Any) -> Hazard:
     hazard_id = hazard.pk if isinstance(hazard, Hazard) else hazard
     # The row lock serialises transitions of one hazard: two verifiers closing it
@@ -333,19 +389,12 @@ def register_hazard(
     its after-photo. A candidate major hazard stays general until a collective
     decision (:func:`decide_major`) makes it major.
     """
-    place_id = place.pk if isinstance(place, Place) else place
-    try:
-        place_obj = Place.objects.visible_to(actor).select_related("area", "party").get(
-            pk=place_id
-        )
-    except (Place.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+    access = field_access(actor, place)
+    place_obj = access.place
     description = (description or "").strip()
     if item is None and not description:
         raise ValidationFailed(_("Describe the hazard."), field="description")
-    grants = grants_over(actor, place_obj.area.path, place_obj.kind,
-                         place_obj.party.user_id if place_obj.party else None)
-    grant = _pick_grant(grants, FIELD | {Role.PARTY})
+    grant = _pick_grant(access.grants, FIELD | {Role.PARTY})
     if grant is None:
         raise PermissionDenied()
     if inspection is not None:

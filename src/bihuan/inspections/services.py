@@ -19,7 +19,7 @@ from bihuan.audit import services as audit
 from bihuan.checklists.choices import ChecklistStatus
 from bihuan.checklists.models import Checklist
 from bihuan.core import clock, images
-from bihuan.core.errors import NotFound, PermissionDenied, ValidationFailed
+from bihuan.core.errors import PermissionDenied, ValidationFailed
 from bihuan.hazards import services as hazard_services
 from bihuan.hazards.models import Hazard
 from bihuan.inspections.choices import (
@@ -90,25 +90,22 @@ def submit_inspection(
         existing = Inspection.objects.visible_to(actor).filter(client_key=client_key).first()
         if existing is not None:
             return existing
-    place_id = place.pk if isinstance(place, Place) else place
-    try:
-        place_obj = Place.objects.visible_to(actor).select_related("area", "party").get(
-            pk=place_id
-        )
-    except (Place.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+    access = hazard_services.field_access(actor, place)
+    place_obj = access.place
     if kind not in InspectionKind.values:
         raise ValidationFailed(_("Unknown kind of inspection."), field="kind")
     signed_by_name = (signed_by_name or "").strip()
     if len(signed_by_name) > SIGNER_NAME_MAX:
         raise ValidationFailed(_("The signer's name is too long."), field="signed_by_name")
     signature_png = _clean_signature(signature) if signature else None
-    grants = hazard_services.grants_over(
-        actor, place_obj.area.path, place_obj.kind,
-        place_obj.party.user_id if place_obj.party else None,
-    )
-    if not any(_kind_allowed(kind, g.role) for g in grants):
+    if not any(_kind_allowed(kind, g.role) for g in access.grants):
         raise PermissionDenied()
+    if access.cross is not None:
+        # Only through the team's assignment: this visit is the team's cross-inspection.
+        if kind != InspectionKind.CROSS:
+            raise PermissionDenied()
+        team = access.cross.team
+        campaign = access.cross.draw.campaign
     if checklist.status != ChecklistStatus.ACTIVE:
         raise ValidationFailed(_("This checklist version is not in use."), field="checklist")
     if place_obj.kind not in (checklist.place_kinds or []):

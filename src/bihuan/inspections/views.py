@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -25,19 +26,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from bihuan.accounts.choices import AREA_ROLES, Role
-from bihuan.accounts.models import Membership, OrgUnit
+from bihuan.accounts.models import Membership, OrgUnit, Team
 from bihuan.areas.choices import AreaLevel
 from bihuan.areas.models import Area
 from bihuan.campaigns.models import Campaign
 from bihuan.checklists.choices import ChecklistDomain, ItemSeverity
 from bihuan.checklists.models import Checklist, ChecklistItem
 from bihuan.core import clock
-from bihuan.core.errors import DomainError
+from bihuan.core.errors import DomainError, NotFound
 from bihuan.core.forms import add_domain_error
 from bihuan.core.views import get_visible_or_404
 from bihuan.hazards.choices import HazardAction
 from bihuan.hazards.models import Hazard, HazardEvent
-from bihuan.hazards.services import default_deadline, grants_over
+from bihuan.hazards.services import FieldAccess, default_deadline, field_access
 from bihuan.inspections.choices import InspectionKind, ItemOutcome
 from bihuan.inspections.forms import NewPlaceForm, QuickHazardForm, WalkForm, localized
 from bihuan.inspections.models import Inspection
@@ -59,20 +60,42 @@ def _client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-def _place(request: HttpRequest, place_pk: int) -> Place:
-    place: Place = get_visible_or_404(Place, request.user, pk=place_pk)
-    return place
+@dataclass(frozen=True)
+class FieldVisit:
+    """What a visit of a place by this user is: kind, department, team, campaign."""
+
+    place: Place
+    kind: str
+    org_unit: OrgUnit | None
+    team: Team | None
+    campaign: Campaign | None
 
 
-def _field_role(user: Any, place: Place) -> tuple[str, OrgUnit | None]:
-    """The kind of inspection ``user`` makes at ``place``; 403 for who may only look.
+def _visit(request: HttpRequest, place_pk: int) -> FieldVisit:
+    """The place and the kind of visit; 404 out of reach, 403 for who may only look."""
+    try:
+        access = field_access(request.user, place_pk)
+    except NotFound:
+        raise Http404 from None
+    place = access.place
+    if access.cross is not None:
+        return FieldVisit(place, InspectionKind.CROSS, None, access.cross.team,
+                          access.cross.draw.campaign)
+    kind, unit = _field_role(request.user, access)
+    return FieldVisit(place, kind, unit, None, _campaign(request.user, place))
+
+
+def _field_role(user: Any, access: FieldAccess) -> tuple[str, OrgUnit | None]:
+    """The kind of inspection ``user`` makes at the place; 403 for who may only look.
 
     Area roles patrol their grid; a department inspector inspects for the department
-    whose jurisdiction covers the place's kind.
+    whose jurisdiction covers the place's kind; a cross-inspection team member makes
+    the team's cross-inspection.
     """
-    grants = grants_over(user, place.area.path, place.kind,
-                         place.party.user_id if place.party else None)
-    roles = {g.role for g in grants}
+    if access.cross is not None:
+        return InspectionKind.CROSS, None
+    roles = {g.role for g in access.grants}
+    place = access.place
     if roles & set(AREA_ROLES):
         return InspectionKind.GRID_PATROL, None
     if Role.DEPT_INSPECTOR in roles:
@@ -135,8 +158,8 @@ def _already_submitted(request: HttpRequest) -> Inspection | None:
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest, place_pk: int) -> HttpResponse:
     """The place, what is still open there, and the checklist(s) to walk."""
-    place = _place(request, place_pk)
-    kind, _unit = _field_role(request.user, place)
+    visit = _visit(request, place_pk)
+    place, kind = visit.place, visit.kind
     checklists = _checklists(place)
     if request.method == "POST":
         # Starting writes nothing: the whole visit is submitted once, at the end.
@@ -162,8 +185,8 @@ def _items(checklist: Checklist) -> list[ChecklistItem]:
 @require_http_methods(["GET", "POST"])
 def walk(request: HttpRequest, place_pk: int, checklist_pk: int) -> HttpResponse:
     """Every item on one page: pass unless tapped; submitted once, with the signature."""
-    place = _place(request, place_pk)
-    kind, unit = _field_role(request.user, place)
+    visit = _visit(request, place_pk)
+    place, kind = visit.place, visit.kind
     checklist = next((c for c in _checklists(place) if c.pk == checklist_pk), None)
     if checklist is None:
         raise Http404
@@ -180,8 +203,8 @@ def walk(request: HttpRequest, place_pk: int, checklist_pk: int) -> HttpResponse
                 inspection = submit_inspection(
                     actor=request.user, place=place, kind=kind, checklist=checklist,
                     results=form.results(), findings=form.findings(),
-                    carried=form.carried_outcomes(), org_unit=unit,
-                    campaign=_campaign(request.user, place),
+                    carried=form.carried_outcomes(), org_unit=visit.org_unit,
+                    team=visit.team, campaign=visit.campaign,
                     started_at=form.cleaned_data.get("started_at"),
                     client_key=form.cleaned_data["client_key"],
                     note=form.cleaned_data.get("note") or "",
@@ -242,8 +265,8 @@ def _common_first(user: Any, place: Place, items: list[ChecklistItem]) -> list[C
 @require_http_methods(["GET", "POST"])
 def quick_hazard(request: HttpRequest, place_pk: int) -> HttpResponse:
     """From a place's page to a registered hazard: tap the item, take a photo, submit."""
-    place = _place(request, place_pk)
-    kind, unit = _field_role(request.user, place)
+    visit = _visit(request, place_pk)
+    place, kind = visit.place, visit.kind
     items = [
         item for checklist in _checklists(place)
         for item in checklist.items.select_related("deadline_rule", "checklist")
@@ -260,7 +283,7 @@ def quick_hazard(request: HttpRequest, place_pk: int) -> HttpResponse:
                 inspection = submit_inspection(
                     actor=request.user, place=place, kind=kind, checklist=item.checklist,
                     results={item.code: ItemOutcome.FAIL}, findings=[form.finding()],
-                    org_unit=unit, campaign=_campaign(request.user, place),
+                    org_unit=visit.org_unit, team=visit.team, campaign=visit.campaign,
                     client_key=form.cleaned_data["client_key"], client_ip=_client_ip(request),
                 )
             except DomainError as error:
@@ -405,8 +428,10 @@ def notice(request: HttpRequest, pk: int) -> HttpResponse:
     hazards = list(
         inspection.hazards.select_related("checklist_item", "deadline_rule").order_by("id")
     )
+    # The hazards of a visible inspection: a cross-inspection team member sees what
+    # they found in another town without seeing the rest of that town.
     on_spot_ids = set(
-        HazardEvent.objects.visible_to(request.user)
+        HazardEvent.objects
         .filter(hazard__in=hazards, seq=1, action=HazardAction.RECTIFY_ON_SPOT)
         .values_list("hazard_id", flat=True)
     )
@@ -434,8 +459,8 @@ def notice(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _can_inspect(user: Any, place: Place) -> bool:
     try:
-        _field_role(user, place)
-    except PermissionDenied:
+        _field_role(user, field_access(user, place))
+    except (PermissionDenied, NotFound):
         return False
     return True
 
