@@ -545,6 +545,47 @@ def cross_assignment_for(user: Any, place_id: int) -> CrossAssignment | None:
 
 
 @dataclass(frozen=True)
+class AssignedWork:
+    """What the campaign's draws assigned to one user and is still to be done."""
+
+    look_backs: Any  # QuerySet[LookBackItem]
+    duty_checks: Any  # QuerySet[DutyCheckItem]
+    cross_places: Any  # QuerySet[CrossAssignment]
+
+
+def assigned_work(user: Any) -> AssignedWork:
+    """For the inbox: look-backs and duty checks assigned to ``user`` and still pending,
+    and the places a running cross-inspection assigned to their teams, not yet inspected."""
+    from django.db.models import Exists, OuterRef
+
+    from bihuan.inspections.choices import InspectionKind, InspectionStatus
+    from bihuan.inspections.models import Inspection
+
+    today = clock.today()
+    draws = Draw.objects.visible_to(user)
+    look_backs = LookBackItem.objects.filter(
+        draw__in=draws, assignee_id=user.pk, result=CheckResult.PENDING,
+    ).select_related("hazard__place", "hazard__area")
+    duty_checks = DutyCheckItem.objects.filter(
+        draw__in=draws, checker_id=user.pk, result=DutyResult.PENDING,
+    ).select_related("inspection__place", "grid")
+    inspected = Inspection.objects.filter(
+        place_id=OuterRef("place_id"), kind=InspectionKind.CROSS,
+        status=InspectionStatus.SUBMITTED, started_at__gte=OuterRef("draw__drawn_at"),
+    )
+    cross_places = (
+        CrossAssignment.objects.filter(
+            team__members=user, draw__status=DrawStatus.DRAWN,
+            draw__campaign__starts_on__lte=today, draw__campaign__ends_on__gte=today,
+        )
+        .exclude(Exists(inspected))
+        .select_related("place", "town", "team")
+    )
+    return AssignedWork(look_backs=look_backs, duty_checks=duty_checks,
+                        cross_places=cross_places)
+
+
+@dataclass(frozen=True)
 class TeamProgress:
     team: Team
     towns: list[Area]

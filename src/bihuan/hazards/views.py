@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -200,6 +201,28 @@ def inbox_sections(user: Any) -> list[InboxSection]:
         to_rectify = visible.filter(rectifiers, state=S.RECTIFYING)
         sections.append(_section("rectify", _("To rectify"), to_rectify, ["deadline", "id"],
                                  f"{hazards_url}?state={S.RECTIFYING}"))
+
+    if roles & set(OFFICIAL_ROLES):
+        # What the campaign's draws assigned to this person: shown only when there is some.
+        from bihuan.campaigns.services import assigned_work
+
+        work = assigned_work(user)
+        lists = (
+            ("cross", _("Cross-inspections assigned to my team"), work.cross_places,
+             ["town__path", "place_id"]),
+            ("my_look_backs", _("Look-backs assigned to me"), work.look_backs, ["tier", "id"]),
+            ("my_duty_checks", _("Duty checks assigned to me"), work.duty_checks,
+             ["grid__path", "id"]),
+        )
+        # Most days nobody has any: one query asks whether any list has something.
+        present = (
+            get_user_model()._default_manager.filter(pk=user.pk)
+            .annotate(**{key: Exists(queryset) for key, _title, queryset, _order in lists})
+            .values(*(key for key, *_rest in lists)).first()
+        ) or {}
+        for key, title, queryset, order in lists:
+            if present.get(key):
+                sections.append(_section(key, title, queryset, order))
     return sections
 
 
