@@ -154,6 +154,12 @@ def main(argv: list[str] | None = None) -> list[Row]:
             notes.append(f"fill skipped: the database already holds {existing:,} hazards; "
                          "fill rows are from the last recorded fill of that size")
         rows += fill_rows
+    else:
+        recorded = recorded_fill(int(scale["hazards"]))  # type: ignore[call-overload]
+        if recorded:
+            rows += recorded
+            notes.append("fill skipped (--skip-fill): fill rows are from the last recorded "
+                         "fill of this size")
     only = {n for n in args.only.split(",") if n}
     skip = {n for n in args.skip.split(",") if n} | ({"hazard_list"} if args.skip_list else set())
     for name, module_name, step_argv in workloads(scale, args):
