@@ -734,7 +734,7 @@ class HazardGenerator:
                 gaps.append(uniform(low, high) * 86400.0)
             total = sum(gaps)
             room = (now_ts - 60.0) - t0
-            if total > room:
+            if total > room and total > 0:  # a hazard of the last minute may have room < 0
                 scale = max(room, 1.0) / total
                 gaps = [g * scale for g in gaps]
             registered = from_ts(t0, UTC)
