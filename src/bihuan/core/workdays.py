@@ -9,6 +9,7 @@ described yet.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 
 import chinese_calendar
@@ -42,14 +43,21 @@ def library_knows(day: dt.date) -> bool:
     return True
 
 
-def is_working_day(day: dt.date) -> bool:
-    override = _load_overrides().get(day)
-    if override is not None:
-        return override
+@functools.lru_cache(maxsize=8192)
+def _library_working_day(day: dt.date) -> bool:
+    # The library scans its whole holiday table on every call (~1 ms); a deadline
+    # asks it about every day it passes, so each date is asked once per process.
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
         return day.weekday() < 5
+
+
+def is_working_day(day: dt.date) -> bool:
+    override = _load_overrides().get(day)
+    if override is not None:
+        return override
+    return _library_working_day(day)
 
 
 def add_working_days(start: dt.date, days: int) -> dt.date:
