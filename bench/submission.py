@@ -3,12 +3,14 @@
     python bench/submission.py [--clients 16] [--seconds 30] [--workers 2] [--photo-share 0.2]
 
 On the filled bench database (``bench/fill.py``) it starts ``bihuan serve``
-(gunicorn, ``--workers`` processes, 4 threads each, as in production) on a free
-loopback port, logs ``--clients`` grid workers in (each its own session, each in its
-own grid), and has each submit whole inspections through the field page (the walk
-form: every item of the place's checklist, one in five with a hazard and its photo,
-a fresh client key each) for ``--seconds``; time is taken around each POST (client
-side: the whole request over HTTP, the server's queueing included).
+(gunicorn, ``--workers`` processes, 4 threads each, no keep-alive unless
+``BIHUAN_KEEPALIVE`` says otherwise: as in production) on a free loopback port, logs
+``--clients`` grid workers in (each its own session, each in its own grid, each at a
+place with no open hazard when the run starts), and has each submit whole inspections
+through the field page (the walk form: every item of the place's checklist, one in
+five with a hazard and its photo, a fresh client key each) for ``--seconds``; time is
+taken around each POST (client side: the whole request over HTTP, the server's
+queueing included).
 
 Baseline, same run, same gunicorn settings and clients: a minimal WSGI application
 (``minimal_wsgi.py``) that reads the form and INSERTs one row with plain psycopg —
@@ -49,9 +51,18 @@ def free_port() -> int:
 
 
 def pick_grid_workers(n: int, seed: int) -> list[tuple[str, int, int]]:
-    """(username, place id, checklist id) for ``n`` grid workers, each with a place."""
+    """(username, place id, checklist id) for ``n`` grid workers, each with a place.
+
+    Each place has no open hazard when the run starts. The bench registers hazards
+    (one submission in five): a place used before carries them into every later
+    visit, so a run on the same places as the last one would walk a longer form and
+    write more carried rows than the run before, and runs would not compare.
+    """
+    from django.db.models import Exists, OuterRef
+
     from bihuan.accounts.models import Membership, User
     from bihuan.checklists.models import Checklist
+    from bihuan.hazards.models import Hazard
     from bihuan.places.models import Place
 
     checklists = {
@@ -64,8 +75,10 @@ def pick_grid_workers(n: int, seed: int) -> list[tuple[str, int, int]]:
     random.Random(seed).shuffle(grants)
     chosen = []
     for grant in grants:
+        still_open = Hazard.objects.filter(place=OuterRef("pk")).open()
         place = (Place.objects.filter(area__path__startswith=grant.area.path,
-                                      kind__in=list(checklists)).order_by("id").first())
+                                      kind__in=list(checklists))
+                 .filter(~Exists(still_open)).order_by("id").first())
         if place is None:
             continue
         chosen.append((grant.user.username, place.pk, checklists[place.kind]))
@@ -222,7 +235,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
 
     # -- baseline: a minimal WSGI view on the same server settings
     gunicorn = [str(BIN / "gunicorn"), "--chdir", str(BENCH_DIR), "--workers",
-                str(args.workers), "--threads", "4", "minimal_wsgi:application"]
+                str(args.workers), "--threads", "4", "--keep-alive",
+                os.environ.get("BIHUAN_KEEPALIVE", "0"), "minimal_wsgi:application"]
     base = Server(gunicorn, {**env, "BENCH_DATABASE_URL": database_url()})
     try:
         def make_base(i: int):  # type: ignore[no-untyped-def]

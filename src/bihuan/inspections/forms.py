@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -21,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from bihuan.areas.models import Area
 from bihuan.checklists.choices import ItemSeverity
-from bihuan.checklists.models import ChecklistItem
+from bihuan.checklists.models import ChecklistItem, DeadlineRule
 from bihuan.core import clock, images
 from bihuan.core.errors import DomainError
 from bihuan.hazards.choices import EvidenceKind
@@ -141,6 +143,45 @@ class CarriedRow:
     outcome: forms.BoundField
 
 
+# The fields of one checklist item, by the prefix of their names; a walk has seven for
+# each item (about 170 for a rental house). Building a field is most of the form's
+# cost, so each form copies these, as a form copies its declared fields.
+_ITEM_FIELDS: dict[str, forms.Field] = {
+    "r": forms.ChoiceField(choices=ItemOutcome.choices, initial=ItemOutcome.PASS,
+                           required=False),
+    "requirement": forms.CharField(
+        label=gettext_lazy("Rectification requirement"), required=False, max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    ),
+    "deadline": forms.DateField(
+        label=gettext_lazy("Deadline"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    ),
+    "detail": forms.CharField(
+        label=gettext_lazy("Where exactly, what exactly (optional)"), required=False,
+        max_length=200,
+    ),
+    "before": PhotoField(label=gettext_lazy("Photo"), required=False, widget=_photo_widget()),
+    "spot": forms.BooleanField(label=gettext_lazy("Rectified on the spot"), required=False),
+    "after": PhotoField(label=gettext_lazy("Photo after the fix"), required=False,
+                        widget=_photo_widget()),
+}
+_CARRIED_FIELD = forms.ChoiceField(choices=FollowUpOutcome.choices,
+                                   initial=FollowUpOutcome.NOT_CHECKED, required=False)
+
+
+def _copy(field: forms.Field) -> forms.Field:
+    """A copy of ``field`` as ``Field.__deepcopy__`` makes it for a form's declared
+    fields (its own widget, widget attributes, messages and validators), without the
+    generic deepcopy. The choices stay shared: no form changes them."""
+    copied = copy.copy(field)
+    copied.widget = copy.copy(field.widget)
+    copied.widget.attrs = field.widget.attrs.copy()
+    copied.error_messages = field.error_messages.copy()
+    copied.validators = list(field.validators)
+    return copied
+
+
 class WalkForm(_PositionMixin):
     """One visit: a result per item (pass unless tapped), findings, carried hazards, signature."""
 
@@ -159,38 +200,25 @@ class WalkForm(_PositionMixin):
         self.items = items
         self.carried_hazards = carried
         self.can_fix_on_spot = can_fix_on_spot
+        self._deadlines: dict[int | None, dt.date | None] = {}
         for item in items:
             code = item.code
-            self.fields[f"r-{code}"] = forms.ChoiceField(
-                choices=ItemOutcome.choices, initial=ItemOutcome.PASS, required=False
-            )
-            self.fields[f"requirement-{code}"] = forms.CharField(
-                label=gettext_lazy("Rectification requirement"), required=False, max_length=500,
-                initial=item.requirement, widget=forms.Textarea(attrs={"rows": 2}),
-            )
-            self.fields[f"deadline-{code}"] = forms.DateField(
-                label=gettext_lazy("Deadline"), required=False,
-                initial=default_deadline(item.deadline_rule),
-                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            )
-            self.fields[f"detail-{code}"] = forms.CharField(
-                label=gettext_lazy("Where exactly, what exactly (optional)"), required=False,
-                max_length=200,
-            )
-            self.fields[f"before-{code}"] = PhotoField(
-                label=gettext_lazy("Photo"), required=False, widget=_photo_widget()
-            )
-            self.fields[f"spot-{code}"] = forms.BooleanField(
-                label=gettext_lazy("Rectified on the spot"), required=False
-            )
-            self.fields[f"after-{code}"] = PhotoField(
-                label=gettext_lazy("Photo after the fix"), required=False, widget=_photo_widget()
-            )
+            for key, template in _ITEM_FIELDS.items():
+                self.fields[f"{key}-{code}"] = _copy(template)
+            self.fields[f"requirement-{code}"].initial = item.requirement
+            # Only a page being shown needs the proposed deadline: a submitted form
+            # never reads it. Counting working days is not free, so it is counted when
+            # asked for, once per rule.
+            self.fields[f"deadline-{code}"].initial = partial(self._proposed_deadline,
+                                                              item.deadline_rule)
         for hazard in carried:
-            self.fields[f"c-{hazard.pk}"] = forms.ChoiceField(
-                choices=FollowUpOutcome.choices, initial=FollowUpOutcome.NOT_CHECKED,
-                required=False,
-            )
+            self.fields[f"c-{hazard.pk}"] = _copy(_CARRIED_FIELD)
+
+    def _proposed_deadline(self, rule: DeadlineRule | None) -> dt.date | None:
+        key = rule.pk if rule is not None else None
+        if key not in self._deadlines:
+            self._deadlines[key] = default_deadline(rule)
+        return self._deadlines[key]
 
     # -- rendering
 

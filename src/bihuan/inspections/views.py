@@ -69,6 +69,7 @@ class FieldVisit:
     org_unit: OrgUnit | None
     team: Team | None
     campaign: Campaign | None
+    access: FieldAccess
 
 
 def _visit(request: HttpRequest, place_pk: int) -> FieldVisit:
@@ -80,9 +81,9 @@ def _visit(request: HttpRequest, place_pk: int) -> FieldVisit:
     place = access.place
     if access.cross is not None:
         return FieldVisit(place, InspectionKind.CROSS, None, access.cross.team,
-                          access.cross.draw.campaign)
+                          access.cross.draw.campaign, access)
     kind, unit = _field_role(request.user, access)
-    return FieldVisit(place, kind, unit, None, _campaign(request.user, place))
+    return FieldVisit(place, kind, unit, None, _campaign(request.user, place), access)
 
 
 def _field_role(user: Any, access: FieldAccess) -> tuple[str, OrgUnit | None]:
@@ -111,7 +112,9 @@ def _field_role(user: Any, access: FieldAccess) -> tuple[str, OrgUnit | None]:
 
 def _checklists(place: Place) -> list[Checklist]:
     """The active checklists for the place's kind, fire safety first."""
-    found = list(Checklist.objects.active().for_place_kind(place.kind))
+    # One query: the active checklists are few, and the kind is picked here (as
+    # ``for_place_kind`` does, which reads them once more to filter by id).
+    found = [c for c in Checklist.objects.active() if place.kind in (c.place_kinds or [])]
     return sorted(found, key=lambda c: (c.domain != ChecklistDomain.FIRE, c.code))
 
 
@@ -194,11 +197,11 @@ def walk(request: HttpRequest, place_pk: int, checklist_pk: int) -> HttpResponse
     carried = outstanding_hazards(place)
     status = 200
     if request.method == "POST":
-        existing = _already_submitted(request)
-        if existing is not None:
-            return redirect("inspections:notice", existing.pk)
         form = WalkForm(request.POST, request.FILES, items=items, carried=carried)
         if form.is_valid():
+            # A valid retry is recognised by the service (its key is taken) and answered
+            # with the first inspection; only a refused form is looked up here, so a
+            # first submission does not pay for the lookup.
             try:
                 inspection = submit_inspection(
                     actor=request.user, place=place, kind=kind, checklist=checklist,
@@ -211,6 +214,7 @@ def walk(request: HttpRequest, place_pk: int, checklist_pk: int) -> HttpResponse
                     signature=form.cleaned_data.get("signature"),
                     signed_by_name=form.cleaned_data.get("signed_by_name") or "",
                     client_ip=_client_ip(request),
+                    access=visit.access, items=items, open_hazards=carried,
                 )
             except DomainError as error:
                 add_domain_error(form, error)
@@ -218,6 +222,11 @@ def walk(request: HttpRequest, place_pk: int, checklist_pk: int) -> HttpResponse
                 status = max(status, error.http_status)
             else:
                 return redirect("inspections:notice", inspection.pk)
+        # A retry the form now refuses (its deadline passed overnight, ...) still
+        # finds the inspection the first submission made.
+        existing = _already_submitted(request)
+        if existing is not None:
+            return redirect("inspections:notice", existing.pk)
         status = max(status, 400)
     else:
         form = WalkForm(

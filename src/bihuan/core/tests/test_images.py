@@ -9,8 +9,16 @@ import pytest
 from django.utils import translation
 from PIL import ExifTags, Image
 
+from bihuan.core import images
 from bihuan.core.errors import ValidationFailed
 from bihuan.core.images import public_copy, validate_image
+
+
+@pytest.fixture(autouse=True)
+def _nothing_decoded_yet():
+    images.forget_decoded()
+    yield
+    images.forget_decoded()
 
 
 def _encode(image: Image.Image, fmt: str, **options: object) -> bytes:
@@ -164,3 +172,48 @@ def test_the_public_copy_keeps_the_format_and_drops_the_metadata(fmt):
 def test_the_public_copy_refuses_what_is_not_a_photo():
     with pytest.raises(ValidationFailed):
         public_copy(b"not a photo at all")
+
+
+# ---------------------------------------------------------------- one decode per file
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """The full decodes made, one list entry each."""
+    made: list[str] = []
+    real = images._decode
+
+    def counting(image: Image.Image) -> None:
+        made.append(str(image.format))
+        real(image)
+
+    monkeypatch.setattr(images, "_decode", counting)
+    return made
+
+
+def test_the_same_photo_checked_twice_is_decoded_once(decodes):
+    content = _encode(Image.new("RGB", (64, 48), (1, 2, 3)), "JPEG", exif=_gps_exif())
+    first = validate_image(content)
+    again = validate_image(bytes(content))  # equal bytes, another object: as the service gets
+    assert first == again and again.latitude == 28.91  # the EXIF is read every time
+    assert decodes == ["JPEG"]
+    validate_image(_photo("PNG"))
+    assert decodes == ["JPEG", "PNG"]  # another file is decoded
+
+
+def test_a_damaged_photo_is_refused_every_time(decodes):
+    content = _encode(Image.effect_noise((400, 300), 60).convert("RGB"), "JPEG")
+    broken = content[: len(content) * 2 // 3]
+    for _ in range(2):
+        assert "damaged or incomplete" in _refusal(broken)
+    assert decodes == ["JPEG", "JPEG"]
+
+
+def test_the_limits_hold_for_a_photo_decoded_before(settings, decodes):
+    content = _photo("PNG", (50, 50))
+    validate_image(content)
+    settings.BIHUAN_MAX_IMAGE_PIXELS = 1000
+    assert "too many pixels" in _refusal(content)
+    settings.BIHUAN_MAX_UPLOAD_BYTES = len(content) - 1
+    assert "at most" in _refusal(content)
+    assert "Only photos" in _refusal(content[:20])

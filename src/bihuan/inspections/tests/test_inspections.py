@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import IntegrityError
 
+from bihuan.checklists.choices import ChecklistStatus
 from bihuan.core.errors import NotFound, PermissionDenied, ValidationFailed
 from bihuan.hazards.choices import HazardState
 from bihuan.hazards.models import Hazard
@@ -61,6 +63,65 @@ def test_a_retried_submission_returns_the_first_inspection(world):
     assert again.pk == first.pk
     assert Inspection.objects.count() == 1
     assert Hazard.objects.count() == 1
+
+
+def test_a_retry_is_answered_with_the_first_inspection_after_its_checklist_retired(world):
+    key = uuid.uuid4()
+    codes = _general_codes(world, n=1)
+    place = world.places["baita_rental"]
+    checklist = world.checklist_for(place)
+    first = _patrol(world, client_key=key, findings=[Finding(item_code=codes[0])])
+    checklist.status = ChecklistStatus.RETIRED
+    checklist.save(update_fields=["status"])
+
+    def visit(client_key: uuid.UUID) -> Inspection:
+        return submit_inspection(actor=world.users["baita_grid_worker"], place=place,
+                                 kind=InspectionKind.GRID_PATROL, checklist=checklist,
+                                 results={}, findings=[Finding(item_code=codes[0])],
+                                 client_key=client_key)
+
+    # The same visit would be refused now; a retry of it still finds what it made.
+    assert visit(key).pk == first.pk
+    with pytest.raises(ValidationFailed):
+        visit(uuid.uuid4())
+    assert Inspection.objects.count() == 1
+
+
+def test_a_key_taken_by_an_inspection_out_of_sight_is_refused(world):
+    key = uuid.uuid4()
+    _patrol(world, client_key=key)
+    # Another town's grid worker cannot see that inspection: the key's owner is not told.
+    with pytest.raises(IntegrityError):
+        _patrol(world, actor="loutang_grid_worker", place="loutang_rental", client_key=key)
+    assert Inspection.objects.count() == 1
+
+
+def test_what_the_caller_already_read_is_used_and_a_mismatch_is_read_again(world):
+    from bihuan.hazards.services import field_access
+
+    user = world.users["baita_grid_worker"]
+    place = world.places["baita_rental"]
+    codes = _general_codes(world, n=1)
+    carried = _patrol(world, findings=[Finding(item_code=codes[0])]).hazards.get()
+    checklist = world.checklist_for(place)
+    items = list(checklist.items.select_related("deadline_rule"))
+    inspection = submit_inspection(
+        actor=user, place=place, kind=InspectionKind.GRID_PATROL, checklist=checklist,
+        results={codes[0]: "pass"}, carried={carried.pk: FollowUpOutcome.RECTIFIED},
+        access=field_access(user, place), items=items, open_hazards=[carried],
+    )
+    assert dict(inspection.carried.values_list("hazard_id", "outcome")) == {
+        carried.pk: FollowUpOutcome.RECTIFIED}
+    assert inspection.results.get().item == items[[i.code for i in items].index(codes[0])]
+    # Another place's access and another checklist's items are not taken for these.
+    other = world.places["baita_shop"]
+    shop_items = list(world.checklist_for(other).items.all())
+    inspection = submit_inspection(
+        actor=user, place=place, kind=InspectionKind.GRID_PATROL, checklist=checklist,
+        results={codes[0]: "fail"}, access=field_access(user, other), items=shop_items,
+    )
+    assert inspection.place == place
+    assert inspection.results.get().item.checklist_id == checklist.pk
 
 
 def test_another_grids_place_is_not_found(world):

@@ -281,6 +281,59 @@ def test_a_retried_submission_creates_nothing_new(client, world):
     assert _counts() == counts
 
 
+def test_a_retry_the_form_now_refuses_still_finds_the_first_inspection(client, world):
+    _login(client, world)
+    tomorrow = clock.today() + dt.timedelta(days=1)
+    data = _walk_data(world, **{"r-RH-05": ItemOutcome.FAIL,
+                                "deadline-RH-05": tomorrow.isoformat()})
+    first = client.post(_walk_url(world), data)
+    assert first.status_code == 302
+    counts = _counts()
+    # The phone retries two days later: its deadline is in the past by then.
+    later = dt.datetime.combine(tomorrow + dt.timedelta(days=1), dt.time(10),
+                                tzinfo=clock.now().tzinfo)
+    with clock.frozen_at(later):
+        again = client.post(_walk_url(world), {**data, "started_at": ""})
+    assert again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert _counts() == counts
+
+
+# A submission's statements, session and scope included, on a later visit (the first
+# visit of a place also books its coverage row). Fewer than the checklist has items, and
+# the same with one carried hazard or three: nothing is read or written per item or
+# per carried hazard.
+WALK_QUERIES = 18
+# Each finding adds its hazard, its history, its photos, the figures and the audit.
+WALK_QUERIES_WITH_A_PHOTO_FINDING = 34
+
+
+def _walk_queries(client, world, **extra) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    data = _walk_data(world, **extra)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(_walk_url(world), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return len(queries)
+
+
+def test_a_submission_takes_a_fixed_number_of_queries(client, world):
+    _login(client, world)
+    _open_hazard(world, code="RH-14")
+    _walk_queries(client, world)  # the place's first visit
+    plain = _walk_queries(client, world)
+    for code in ("RH-05", "RH-09"):
+        _open_hazard(world, code=code)
+    assert Hazard.objects.filter(place=world.places["baita_rental"]).open().count() == 3
+    assert _walk_queries(client, world) == plain
+    assert plain <= WALK_QUERIES, plain
+    with_photo = _walk_queries(client, world, **{
+        "r-RH-04": ItemOutcome.FAIL, "before-RH-04": _photo("b.jpg", 6)})
+    assert with_photo <= WALK_QUERIES_WITH_A_PHOTO_FINDING, with_photo
+
+
 def test_a_non_image_upload_gives_a_clear_error_and_writes_nothing(client, world):
     _login(client, world)
     data = _walk_data(world, **{
