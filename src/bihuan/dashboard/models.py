@@ -22,10 +22,23 @@ row of a campaign those inspected by that campaign's inspections.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+# Stamps stay below 2**46: SQLite's SUM of integers fails on overflow, and a sum
+# over 100,000 rows stays in range; a change goes unnoticed only if the new
+# random stamp equals the old one (1 in 7 * 10**13).
+STAMP_BITS = 46
+
+
+def new_stamp() -> int:
+    """A random stamp for a summary row being written (never 0, the migration's default)."""
+    return secrets.randbits(STAMP_BITS) or 1
+
 
 # The counters, in the order of the columns. Every one is a stock (see above).
 COUNTERS = (
@@ -60,6 +73,11 @@ class AreaStats(models.Model):
     cross_found = models.IntegerField(default=0)
     missed = models.IntegerField(default=0)
     covered = models.IntegerField(default=0)
+    # A fresh random number on every write of the row (see ``new_stamp``). Every
+    # change of a day row of (area, campaign) rewrites this row in the same
+    # statement batch, so COUNT and SUM(stamp) over a subtree's rows change with
+    # any change of its summary rows: the key of the dashboard's cached pieces.
+    stamp = models.BigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("area totals")
@@ -168,6 +186,8 @@ class AreaPlaceCount(models.Model):
                              verbose_name=_("area"))
     kind = models.CharField(_("kind"), max_length=30)
     places = models.IntegerField(_("places"), default=0)
+    # Rewritten with every change of the count (and when the area moves): see AreaStats.
+    stamp = models.BigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("place count")

@@ -19,13 +19,14 @@ computed straight from the hazard table.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from bihuan.dashboard.models import (
@@ -35,6 +36,7 @@ from bihuan.dashboard.models import (
     AreaStats,
     HazardMetricState,
     PlaceCoverage,
+    new_stamp,
 )
 from bihuan.hazards.choices import HazardAction, HazardState, Severity
 from bihuan.inspections.choices import InspectionKind
@@ -167,7 +169,6 @@ def apply(deltas: Deltas) -> None:
     # Always in key order: two writers touching the same rows lock them in the same order.
     keys = sorted(deltas)
     day_table = AreaDayStats._meta.db_table
-    total_table = AreaStats._meta.db_table
     day_rows: list[Any] = []
     for area_id, campaign_key, day in keys:
         cell = deltas[(area_id, campaign_key, day)]
@@ -178,16 +179,31 @@ def apply(deltas: Deltas) -> None:
         row = totals.setdefault((area_id, campaign_key), [0] * len(COUNTERS))
         for i, c in enumerate(COUNTERS):
             row[i] += cell.get(c, 0)
-    total_rows = [[a, k, *v] for (a, k), v in sorted(totals.items())]
     _upsert(day_table, ["area_id", "campaign_key", "day"], day_rows)
-    _upsert(total_table, ["area_id", "campaign_key"], total_rows)
+    upsert_totals({key: dict(zip(COUNTERS, row, strict=True)) for key, row in totals.items()})
 
 
-def _upsert(table: str, key: list[str], rows: list[list[Any]], chunk: int = 500) -> None:
+def upsert_totals(totals: dict[tuple[int, int], dict[str, int]]) -> None:
+    """Add to the total rows of (area, campaign key), each with a new stamp.
+
+    Every total row written gets a new stamp, even when its net change is zero
+    (an overdue booking moved from one day to another): the stamp tells the
+    dashboard's caches that the area's rows changed (``AreaStats.stamp``).
+    """
+    rows = [[area_id, key, *(cell.get(c, 0) for c in COUNTERS), new_stamp()]
+            for (area_id, key), cell in sorted(totals.items())]
+    _upsert(AreaStats._meta.db_table, ["area_id", "campaign_key"], rows, replace=["stamp"])
+
+
+def _upsert(table: str, key: list[str], rows: list[list[Any]], chunk: int = 500,
+            replace: list[str] | None = None) -> None:
+    """Add the counters of ``rows`` to the rows of ``key``; ``replace`` columns are overwritten."""
     qn = connection.ops.quote_name
-    columns = [*key, *COUNTERS]
+    replace = replace or []
+    columns = [*key, *COUNTERS, *replace]
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    updates = ", ".join(f"{qn(c)} = {qn(table)}.{qn(c)} + excluded.{qn(c)}" for c in COUNTERS)
+    updates = ", ".join([f"{qn(c)} = {qn(table)}.{qn(c)} + excluded.{qn(c)}" for c in COUNTERS]
+                        + [f"{qn(c)} = excluded.{qn(c)}" for c in replace])
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk):
             part = rows[start:start + chunk]
@@ -459,13 +475,72 @@ def recount_places() -> None:
     """Recount the active places per area and kind (after places were bulk-loaded)."""
     AreaPlaceCount.objects.all().delete()
     AreaPlaceCount.objects.bulk_create(
-        AreaPlaceCount(area_id=area_id, kind=kind, places=n)
+        AreaPlaceCount(area_id=area_id, kind=kind, places=n, stamp=new_stamp())
         for (area_id, kind), n in place_counts().items())
 
 
-@transaction.atomic
+# The summary tables in the order the writers' hooks first touch them.
+_SUMMARY_MODELS = (HazardMetricState, PlaceCoverage, AreaDayStats, AreaStats, AreaPlaceCount)
+
+
+def _lock_summary_tables(attempts: int = 5) -> None:
+    """Hold the summary tables against the hooks until the rebuild commits (PostgreSQL).
+
+    Without it a transition committing during the replay is lost (the replay
+    did not see it) or counted twice, and its upsert may deadlock with the
+    rebuild's inserts after minutes of replay. ``EXCLUSIVE`` lets the
+    dashboard keep reading the old rows; the contribution and coverage rows
+    are read by the hooks only, and ``ACCESS EXCLUSIVE`` makes a hook wait
+    before it reads them, so it books its change against the rebuilt row.
+    A hook that already holds one table and wants another can still deadlock
+    with these locks; that happens here, before the replay, and is retried.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite: one writer at a time anyway.
+    qn = connection.ops.quote_name
+    statements = [
+        f"LOCK TABLE {qn(model._meta.db_table)} IN "
+        f"{'ACCESS EXCLUSIVE' if model in (HazardMetricState, PlaceCoverage) else 'EXCLUSIVE'}"
+        " MODE"
+        for model in _SUMMARY_MODELS
+    ]
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+            return
+        except OperationalError:  # deadlock with a hook: its savepoint released our locks
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def analyze_summary_tables() -> None:
+    """Fresh planner statistics for the rewritten tables (PostgreSQL).
+
+    After a rebuild the tables hold entirely new rows; until autovacuum gets to
+    them the planner would plan the dashboard's reads on the old estimates.
+    """
+    if connection.vendor != "postgresql":
+        return
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(qn(m._meta.db_table) for m in _SUMMARY_MODELS))
+
+
 def rebuild() -> dict[str, int]:
-    """Throw the summary rows away and rebuild them from the raw records."""
+    """Throw the summary rows away and rebuild them from the raw records, then ANALYZE."""
+    result = _rebuild()
+    # In its own statement after the commit (inside a caller's transaction it
+    # still sees the new rows: ANALYZE counts the own transaction's inserts).
+    analyze_summary_tables()
+    return result
+
+
+@transaction.atomic
+def _rebuild() -> dict[str, int]:
+    _lock_summary_tables()
     deltas, contributions = replay_all()
     AreaDayStats.objects.all().delete()
     AreaStats.objects.all().delete()
@@ -473,12 +548,20 @@ def rebuild() -> dict[str, int]:
     PlaceCoverage.objects.all().delete()
     # Empty tables: plain inserts, no upsert needed.
     days, totals = normalised(deltas)
+    # In day order, as the hooks create them: the dashboard reads day ranges (the
+    # trend's window, the days after D), which then lie on few pages.
     AreaDayStats.objects.bulk_create(
-        (AreaDayStats(area_id=area_id, campaign_key=key, day=day, **cell)
-         for (area_id, key, day), cell in days.items()), batch_size=5000)
+        (AreaDayStats(area_id=area_id, campaign_key=key, day=day, **days[(area_id, key, day)])
+         for area_id, key, day in sorted(days, key=lambda k: (k[2], k[0], k[1]))),
+        batch_size=5000)
+    # A total row for every (area, campaign) with day rows, even when the changes
+    # sum to zero, as the hook leaves them: the stamps of the total rows must
+    # cover every day row (see AreaStats.stamp).
+    for area_id, key, _day in days:
+        totals.setdefault((area_id, key), {})
     AreaStats.objects.bulk_create(
-        (AreaStats(area_id=area_id, campaign_key=key, **cell)
-         for (area_id, key), cell in totals.items()), batch_size=5000)
+        (AreaStats(area_id=area_id, campaign_key=key, stamp=new_stamp(), **cell)
+         for (area_id, key), cell in sorted(totals.items())), batch_size=5000)
     HazardMetricState.objects.bulk_create(
         (_state_row(pk, c) for pk, c in contributions.items()), batch_size=5000)
     recount_places()

@@ -180,16 +180,22 @@ def compare_figures(day: dt.date | None = None) -> list[Difference]:
                     differences.append(Difference(
                         f"{area.path}{label}", FIGURE_OF.get(name, name),
                         a_shown.get(name, 0), a_raw.get(name, 0)))
-    # The figure function itself, for the roots.
+    # The figure functions themselves (the dashboard's path: rows grouped by child,
+    # pieces from the cache), for the roots and their children.
     raw_all = _raw_by_area(cells, None, paths)
     for root in roots:
-        top = metrics.figures(root, day)
-        raw_root = raw_all.get(root.path, {})
-        for name, figure in (("found", "hazards_found"), ("open", "open"),
-                             ("overdue", "open_overdue"), ("closed", "closed")):
-            if getattr(top, figure) != raw_root.get(name, 0):
-                differences.append(Difference(root.path, f"figures().{figure}",
-                                              getattr(top, figure), raw_root.get(name, 0)))
+        top, ranking = metrics.overview(root, day)
+        shown_figures = [(root, "figures()", metrics.figures(root, day)), (root, "overview()", top)]
+        shown_figures += [(row.area, "overview() child", row.figures) for row in ranking]
+        for area, where, figures in shown_figures:
+            raw_area = raw_all.get(area.path, {})
+            for name, figure in (("found", "hazards_found"), ("open", "open"),
+                                 ("overdue", "open_overdue"), ("closed", "closed"),
+                                 ("covered", "places_inspected")):
+                if getattr(figures, figure) != raw_area.get(name, 0):
+                    differences.append(Difference(area.path, f"{where}.{figure}",
+                                                  getattr(figures, figure),
+                                                  raw_area.get(name, 0)))
     return differences
 
 

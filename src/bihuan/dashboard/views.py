@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from bihuan.areas.models import Area
@@ -66,6 +67,8 @@ def _day(request: HttpRequest) -> dt.date:
 
 def _breadcrumbs(user: Any, area: Area) -> list[Area]:
     """The area's ancestors the user may open, then the area itself."""
+    if area.parent_id is None:
+        return [area]  # the user may open it (checked already), and it has no ancestors
     codes = [c for c in area.path.split("/") if c]
     visible = {a.code: a for a in metrics.visible_areas(user).filter(code__in=codes)}
     return [visible[c] for c in codes if c in visible]
@@ -100,16 +103,17 @@ def area_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     start = day - dt.timedelta(days=TREND_DAYS - 1)
     if campaign is not None and campaign.starts_on > start:
         start = min(campaign.starts_on, day)
-    points = metrics.trend(area, start, day, campaign)
+    points = metrics.trend(area, start, day, campaign, at_end=figures)
     series_labels = {"found": _("Found"), "closed": _("Closed (net)"), "open": _("Open"),
                      "overdue": _("Overdue")}
-    trend_chart = charts.trend_svg(
-        points, series_labels,
-        _("Daily trend, %(start)s to %(end)s") % {"start": start, "end": day})
+    title = _("Daily trend, %(start)s to %(end)s") % {"start": start, "end": day}
+
+    def trend_chart() -> str:  # drawn only when the cached fragment is missing
+        return charts.trend_svg(points, series_labels, title)
+
     query = _query(campaign, day, today)
-    overdue = metrics.longest_overdue(user, area, day)
-    for hazard in overdue:
-        hazard.days_overdue = (day - hazard.deadline).days  # type: ignore[attr-defined,operator]
+    overdue = metrics.longest_overdue_rows(user, area, day)
+    major = metrics.major_hazard_rows(user, area)
     context = {
         "area": area,
         "breadcrumbs": _breadcrumbs(user, area),
@@ -122,8 +126,10 @@ def area_dashboard(request: HttpRequest, code: str) -> HttpResponse:
         "components": list(metrics.COMPONENT_LABELS.items()),
         "trend": points,
         "trend_chart": trend_chart,
-        "major": metrics.major_hazards(user, area),
+        "major": major,
         "overdue": overdue,
+        "fragments": _fragment_keys(points, title, ranking, major, overdue, query),
+        "fragment_timeout": FRAGMENT_TIMEOUT,
         "query": query,
         "map_json": reverse("dashboard:map_json", args=[area.code]),
         "map_svg": reverse("dashboard:map_svg", args=[area.code]),
@@ -133,15 +139,49 @@ def area_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "dashboard/area.html", context)
 
 
+# Rendered parts of the page are cached under a digest of exactly what they show
+# (and the language): a changed figure is a new key, so nothing stale is ever
+# served, and an unchanged table is not rendered again. Bump the version when
+# the markup of a cached part changes.
+FRAGMENT_VERSION = 1
+FRAGMENT_TIMEOUT = 10 * 60
+
+
+def _fragment_keys(points: list[metrics.TrendPoint], title: str,
+                   ranking: list[metrics.RankingRow], major: list[metrics.HazardRow],
+                   overdue: list[metrics.HazardRow], query: str) -> dict[str, str]:
+    """The digest of what each cached part of the page shows."""
+    def key(*parts: Any) -> str:
+        return metrics.digest(FRAGMENT_VERSION, get_language(), *parts)
+
+    return {
+        "trend": key("trend", title, points),
+        "ranking": key("ranking", query, [
+            (r.rank, r.area.code, str(r.area), r.score, sorted(r.components.items()),
+             sorted(r.raw.items()), r.places_per_inspector, r.figures.places,
+             r.figures.hazards_found, r.figures.open_overdue) for r in ranking]),
+        "major": key("major", major),
+        "overdue": key("overdue", overdue),
+    }
+
+
 def _outlines(area: Area) -> list[dict[str, Any]]:
-    """Each child's outline: the convex hull of its places (areas carry no boundaries)."""
-    key = f"dashboard:outlines:{area.pk}"
-    cached = cache.get(key)
-    if cached is not None:
-        return list(cached)
+    """Each child's outline: the convex hull of its places (areas carry no boundaries).
+
+    Reading every place of a city and drawing the hulls is the map's cost; the
+    result is cached under what it is drawn from: the children as they are and
+    the place-count stamps, which any place created, moved, closed or deleted
+    renews (``metrics.places_stamp``).
+    """
     from bihuan.places.models import Place
 
-    children = list(Area.objects.filter(parent=area).order_by("path")) or [area]
+    children = metrics.children_of(area) or [area]
+    key = "dashboard:outlines:" + metrics.digest(
+        "outlines", area.pk, area.path, metrics.places_stamp(),
+        [(c.pk, c.code, str(c), c.path, c.latitude, c.longitude) for c in children])
+    cached = cache.get(key)
+    if cached is not None:
+        return [dict(outline) for outline in cached]
     coords: dict[int, list[tuple[float, float]]] = defaultdict(list)
     rows = (Place.objects.filter(active=True, area__path__startswith=area.path,
                                  latitude__isnull=False, longitude__isnull=False)
@@ -165,9 +205,8 @@ def _outlines(area: Area) -> list[dict[str, Any]]:
             centre = None
         outlines.append({"code": child.code, "name": str(child), "hull": hull,
                          "centre": centre})
-    # Places rarely move: a quarter of an hour is fresh enough for outlines.
-    cache.set(key, outlines, 15 * 60)
-    return outlines
+    cache.set(key, outlines, metrics.CACHE_TIMEOUT)
+    return [dict(outline) for outline in outlines]
 
 
 def _map_labels() -> dict[str, str]:

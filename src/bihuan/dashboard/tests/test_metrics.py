@@ -157,3 +157,26 @@ def test_place_counts_follow_places_created_moved_closed_and_deleted(world):
     summaries.rebuild()
     assert metrics.figures(west, clock.today()).places == 1
     _clean()
+
+
+def test_a_rebuild_locks_the_tables_first_and_analyzes_them_after_on_postgresql(world,
+                                                                                on_postgres):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _register(world, deadline=future(3))
+    with CaptureQueriesContext(connection) as queries:
+        summaries.rebuild()
+    sql = [q["sql"] for q in queries.captured_queries]
+    locks = [i for i, s in enumerate(sql) if s.startswith("LOCK TABLE")]
+    analyzes = [i for i, s in enumerate(sql) if s.startswith("ANALYZE")]
+    if not on_postgres:
+        assert not locks and not analyzes
+        return
+    first_read = next(i for i, s in enumerate(sql) if "hazards_hazard" in s)
+    assert len(locks) == 5 and max(locks) < first_read  # held before the replay reads
+    assert analyzes == [len(sql) - 1]  # the last statement, after the rows are written
+    for table in ("dashboard_areastats", "dashboard_areadaystats", "dashboard_hazardmetricstate",
+                  "dashboard_placecoverage", "dashboard_areaplacecount"):
+        assert table in sql[-1]
+    _clean()
