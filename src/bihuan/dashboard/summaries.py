@@ -22,6 +22,8 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -265,12 +267,32 @@ def _state_row(hazard_id: int, c: Contribution) -> HazardMetricState:
     )
 
 
+_deferred: ContextVar[bool] = ContextVar("bihuan_summaries_deferred", default=False)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Bulk generation (the demo city): the hooks book nothing, one rebuild at the end.
+
+    For a process that writes a whole history alone before anyone reads it; the
+    rebuild replays the same records the hooks would have booked one by one.
+    """
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    rebuild()
+
+
 def record_hazard_event(hazard: Any, event: Any) -> None:
     """The hook: book what ``event`` changed in ``hazard``'s contribution.
 
     Runs in the transition's transaction, under the hazard's row lock (which
     serialises the transitions of one hazard, and so the reads of its state row).
     """
+    if _deferred.get():
+        return
     stored = HazardMetricState.objects.filter(hazard_id=hazard.pk).first()
     old = _contribution_of(stored)
     view = HazardView(state=hazard.state, deadline=hazard.deadline,
@@ -295,6 +317,8 @@ def record_hazard_event(hazard: Any, event: Any) -> None:
 
 def record_inspection(inspection: Any) -> None:
     """The hook: a submitted inspection may cover its place for the first time."""
+    if _deferred.get():
+        return
     if inspection.kind in COVERING_EXCLUDED or inspection.submitted_at is None:
         return
     day = local_day(inspection.submitted_at)
