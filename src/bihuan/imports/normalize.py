@@ -17,7 +17,6 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Serials between these are plausible ledger dates (1982 … 2064).
 SERIAL_RANGE = (30000, 60000)
 
-_SPACES = re.compile(r"\s+")
 _DATE_PATTERNS = (
     # 2022-9-18, 2022/09/18, 2022.9.18, 2022年9月18日 (after NFKC and separator folding)
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$"),
@@ -41,15 +40,16 @@ def text(value: Any) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    cleaned = unicodedata.normalize("NFKC", str(value)).replace("\u3000", " ")
-    return _SPACES.sub(" ", cleaned).strip()
+    # str.split() splits on exactly what ``\s`` matches (str.isspace), U+3000 included,
+    # and is several times faster than the regular expression on a ledger's cells.
+    return " ".join(unicodedata.normalize("NFKC", str(value)).split())
 
 
 def compact(value: Any) -> str:
     """:func:`text` without any space (for headers, names, phone numbers, matching)."""
     if isinstance(value, str):
-        return _SPACES.sub("", unicodedata.normalize("NFKC", value))
-    return _SPACES.sub("", text(value))
+        return "".join(unicodedata.normalize("NFKC", value).split())
+    return "".join(text(value).split())
 
 
 def parse_date(value: Any) -> dt.date | None:
@@ -96,8 +96,21 @@ def address_key(value: Any) -> str:
     return key.lower()
 
 
+def key_of_address(stored: str) -> str:
+    """:func:`address_key` of a value already through :func:`address`, without
+    normalising it again (when it is still NFKC: dropping a space before a combining
+    mark can make it compose, and then the full :func:`address_key` is needed)."""
+    if not unicodedata.is_normalized("NFKC", stored):
+        return address_key(stored)
+    return _ADDRESS_NOISE.sub("", stored).replace("-", "").lower()
+
+
 def name_key(value: Any) -> str:
     return _ADDRESS_NOISE.sub("", compact(value)).lower()
+
+
+_PHONE_CHARS = re.compile(r"[\d\s\-()+]*")
+_NOT_PHONE_DIGITS = re.compile(r"[^\d-]")
 
 
 def phone(value: Any) -> str:
@@ -105,7 +118,7 @@ def phone(value: Any) -> str:
     raw = compact(value)
     if raw.endswith(".0"):
         raw = raw[:-2]
-    return re.sub(r"[^\d-]", "", raw) if re.fullmatch(r"[\d\s\-()+]*", raw) else raw
+    return _NOT_PHONE_DIGITS.sub("", raw) if _PHONE_CHARS.fullmatch(raw) else raw
 
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")

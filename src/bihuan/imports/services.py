@@ -25,6 +25,7 @@ import datetime as dt
 import difflib
 import functools
 import os
+import re
 import secrets
 import sys
 import threading
@@ -59,7 +60,14 @@ from bihuan.imports.headers import (
 from bihuan.imports.models import Duplicate, ImportJob, RowProblem
 from bihuan.imports.readers import format_of, open_rows
 from bihuan.places.choices import PartyKind, PartyRole, PlaceKind
-from bihuan.places.models import Party, Place, new_qr_token
+from bihuan.places.models import (
+    ADDRESS_KEY_LENGTH,
+    Party,
+    Place,
+    new_qr_token,
+    places_at_addresses,
+    unkeyed_places_exist,
+)
 from bihuan.places.services import LAT_RANGE, LON_RANGE
 
 BATCH = 1000
@@ -124,7 +132,7 @@ def _require_official(actor: Any, area: Area) -> None:
 
 def _first_rows(path: str, fmt: str, limit: int = 40) -> list[tuple[int, list[Any]]]:
     rows = []
-    with open_rows(path, fmt) as stream:
+    with open_rows(path, fmt, head=True) as stream:
         for number, values in stream:
             rows.append((number, values))
             if len(rows) >= limit:
@@ -211,11 +219,12 @@ def _own_job(job: ImportJob | int, actor: Any) -> ImportJob:
 # ---------------------------------------------------------------- reading rows
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class ParsedRow:
     number: int
     values: list[Any]
     problems: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    cells: dict[str, Any] = dataclasses.field(default_factory=dict)  # field → raw cell
     name: str = ""
     address: str = ""
     address_key: str = ""
@@ -267,10 +276,18 @@ class Reader:
         self.actor = actor
         self.header = Header.from_json(job.header)
         self.columns = {name: index for index, name in self.header.mapping.items()}
+        self._mapped = tuple(self.columns.items())
+        self._tenants = job.kind == ImportKind.TENANTS
+        self._hazards = job.kind == ImportKind.HAZARDS
         self.areas = AreaIndex(job.area)
         self.scope = scope_of(actor)
         self._grant_cache: dict[tuple[str, str], bool] = {}
+        # A ledger names a few hundred villages and a few kinds over and over: each
+        # distinct cell (or triple of area cells) is resolved once, keyed by the raw value.
         self._area_cache: dict[tuple[str, ...], tuple[Area | None, tuple[str, str] | None]] = {}
+        self._raw_area_cache: dict[tuple[str | None, ...],
+                                   tuple[Area | None, tuple[str, str] | None]] = {}
+        self._kind_cache: dict[str | None, tuple[str, tuple[str, str] | None]] = {}
         self._tenants_seen: set[tuple[int, str]] = set()
         self.today = clock.today()
         # Column names for problems, translated once (not once per row).
@@ -294,32 +311,31 @@ class Reader:
                     continue
                 yield self.parse(number, values)
 
-    def cell(self, values: list[Any], name: str) -> Any:
-        index = self.columns.get(name)
-        if index is None or index >= len(values):
-            return None
-        return values[index]
-
     def parse(self, number: int, values: list[Any]) -> ParsedRow:
-        row = ParsedRow(number=number, values=values)
+        width = len(values)
+        cells = {name: values[index] for name, index in self._mapped if index < width}
+        row = ParsedRow(number=number, values=values, cells=cells)
         label = self.labels
-        row.name = norm.text(self.cell(values, "name"))
-        row.address = norm.address(self.cell(values, "address"))
-        row.address_key = norm.address_key(row.address)
-        if self.job.kind == ImportKind.TENANTS:
+        row.name = norm.text(cells.get("name"))
+        row.address = norm.address(cells.get("address"))
+        row.address_key = norm.key_of_address(row.address)
+        if self._tenants:
             self._parse_tenant(row, label)
             return row
-        row.party_name = norm.text(self.cell(values, "party_name"))
-        row.phone = norm.phone(self.cell(values, "phone"))
+        row.party_name = norm.text(cells.get("party_name"))
+        row.phone = norm.phone(cells.get("phone"))
         if not row.name:
             row.problem(label["name"], _("The place needs a name."))
         if not row.address:
             row.problem(label["address"], _("The place needs an address."))
-        for name in ("name", "address", "party_name", "phone"):
-            value = getattr(row, name)
-            if len(value) > MAX_LENGTHS[name]:
-                row.problem(label[name], _("Longer than %(n)d characters.")
-                            % {"n": MAX_LENGTHS[name]})
+        if (len(row.name) > MAX_LENGTHS["name"] or len(row.address) > MAX_LENGTHS["address"]
+                or len(row.party_name) > MAX_LENGTHS["party_name"]
+                or len(row.phone) > MAX_LENGTHS["phone"]):
+            for name, value in (("name", row.name), ("address", row.address),
+                                ("party_name", row.party_name), ("phone", row.phone)):
+                if len(value) > MAX_LENGTHS[name]:
+                    row.problem(label[name], _("Longer than %(n)d characters.")
+                                % {"n": MAX_LENGTHS[name]})
         if row.phone and not norm.is_phone(row.phone):
             row.problem(label["phone"], _("Not a phone number: %(value)s")
                         % {"value": row.phone})
@@ -328,32 +344,52 @@ class Reader:
         self._parse_kind(row, label)
         self._parse_area(row, label)
         self._parse_location(row, label)
-        if self.job.kind == ImportKind.HAZARDS:
+        if self._hazards:
             self._parse_hazard(row, label)
         if row.area is not None and row.kind and not self._may_register(row.area, row.kind):
             row.problem(label["town"], _("You may not register this kind of place here."))
         return row
 
     def _parse_kind(self, row: ParsedRow, label: dict[str, str]) -> None:
-        raw = norm.text(self.cell(row.values, "kind"))
+        cell = row.cells.get("kind")
+        # Only text (or empty) cells are cached: 1, 1.0 and True are one dict key.
+        cached = self._kind_cache.get(cell) if _plain(cell) else None
+        if cached is not None:
+            kind, problem = cached
+        else:
+            kind, problem = self._resolve_kind(cell, label)
+            if _plain(cell) and len(self._kind_cache) < 10_000:
+                self._kind_cache[cell] = (kind, problem)
+        if problem is not None:
+            row.problem(*problem)
+        row.kind = kind
+
+    def _resolve_kind(self, cell: Any, label: dict[str, str]
+                      ) -> tuple[str, tuple[str, str] | None]:
+        raw = norm.text(cell)
         if raw:
             kind = place_kind_of(raw)
             if kind is None:
-                row.problem(label["kind"], _("Unknown kind of place: %(value)s")
+                return "", (label["kind"], _("Unknown kind of place: %(value)s")
                             % {"value": raw})
-                return
-            row.kind = kind
-        elif self.job.place_kind:
-            row.kind = self.job.place_kind
-        else:
-            row.problem(label["kind"], _("The kind of place is missing."))
+            return kind, None
+        if self.job.place_kind:
+            return self.job.place_kind, None
+        return "", (label["kind"], _("The kind of place is missing."))
 
     def _parse_area(self, row: ParsedRow, label: dict[str, str]) -> None:
-        key = tuple(norm.compact(self.cell(row.values, name)) for name in AREA_COLUMNS)
-        # A ledger names a few hundred villages over and over: resolve each once.
-        if key not in self._area_cache:
-            self._area_cache[key] = self._resolve_area(key, label)
-        area, problem = self._area_cache[key]
+        raw = tuple(map(row.cells.get, AREA_COLUMNS))
+        plain = all(map(_plain, raw))
+        cached = self._raw_area_cache.get(raw) if plain else None
+        if cached is not None:
+            area, problem = cached
+        else:
+            key = tuple(norm.compact(value) for value in raw)
+            if key not in self._area_cache:
+                self._area_cache[key] = self._resolve_area(key, label)
+            area, problem = self._area_cache[key]
+            if plain and len(self._raw_area_cache) < 100_000:
+                self._raw_area_cache[raw] = (area, problem)
         if problem is not None:
             row.problem(*problem)
         row.area = area
@@ -377,8 +413,8 @@ class Reader:
 
     def _parse_location(self, row: ParsedRow, label: dict[str, str]) -> None:
         try:
-            lat = norm.decimal(self.cell(row.values, "latitude"))
-            lon = norm.decimal(self.cell(row.values, "longitude"))
+            lat = norm.decimal(row.cells.get("latitude"))
+            lon = norm.decimal(row.cells.get("longitude"))
         except ValueError:
             row.problem(label["latitude"], _("Latitude and longitude must be numbers."))
             return
@@ -393,9 +429,9 @@ class Reader:
             row.longitude = lon.quantize(Decimal("0.000001"))
 
     def _parse_hazard(self, row: ParsedRow, label: dict[str, str]) -> None:
-        row.description = norm.text(self.cell(row.values, "description"))
-        row.requirement = norm.text(self.cell(row.values, "requirement"))
-        row.code = norm.compact(self.cell(row.values, "code"))
+        row.description = norm.text(row.cells.get("description"))
+        row.requirement = norm.text(row.cells.get("requirement"))
+        row.code = norm.compact(row.cells.get("code"))
         if not row.description:
             row.problem(label["description"], _("Describe the hazard."))
         for name in ("description", "requirement"):
@@ -403,7 +439,7 @@ class Reader:
                 row.problem(label[name], _("Longer than %(n)d characters.")
                             % {"n": MAX_LENGTHS[name]})
         for name in ("deadline", "found_on"):
-            raw = self.cell(row.values, name)
+            raw = row.cells.get(name)
             try:
                 setattr(row, name, norm.parse_date(raw))
             except (ValueError, OverflowError):
@@ -412,7 +448,7 @@ class Reader:
             row.problem(label["deadline"], _("The deadline %(date)s has passed; give the new "
                                               "deadline of a hazard still open.")
                         % {"date": row.deadline.isoformat()})
-        if row.deadline is None and norm.text(self.cell(row.values, "deadline")) == "":
+        if row.deadline is None and norm.text(row.cells.get("deadline")) == "":
             row.problem(label["deadline"], _("A deadline is required."))
         if row.found_on is not None and row.found_on > self.today:
             row.problem(label["found_on"], _("The date found is in the future."))
@@ -422,8 +458,8 @@ class Reader:
 
         if not row.address:
             row.problem(label["address"], _("The place needs an address."))
-        row.tenant_name = norm.text(self.cell(row.values, "tenant_name"))
-        row.room = norm.text(self.cell(row.values, "room"))
+        row.tenant_name = norm.text(row.cells.get("tenant_name"))
+        row.room = norm.text(row.cells.get("room"))
         if not row.tenant_name:
             row.problem(label["tenant_name"], _("Enter the tenant's name."))
         if not row.room:
@@ -433,15 +469,15 @@ class Reader:
                 row.problem(label[name], _("Longer than %(n)d characters.") % {"n": limit})
         # The messages name the problem, never the number (personal data).
         try:
-            row.id_number = normalise_id_number(norm.compact(self.cell(row.values, "id_number")),
+            row.id_number = normalise_id_number(norm.compact(row.cells.get("id_number")),
                                                 today=self.today)
         except DomainError as error:
             row.problem(label["id_number"], str(error.message))
         try:
-            row.phone = normalise_phone(norm.compact(self.cell(row.values, "phone")))
+            row.phone = normalise_phone(norm.compact(row.cells.get("phone")))
         except DomainError as error:
             row.problem(label["phone"], str(error.message))
-        raw = self.cell(row.values, "moved_in_on")
+        raw = row.cells.get("moved_in_on")
         try:
             row.moved_in_on = norm.parse_date(raw)
         except (ValueError, OverflowError):
@@ -459,10 +495,12 @@ class Reader:
 
         addresses = {r.address for r in batch if r.address}
         by_key: dict[str, list[Place]] = {}
-        for place in Place.objects.visible_to(self.actor).filter(
-                address__in=sorted(addresses), area__path__startswith=self.job.area.path,
-        ).select_related("area", "party"):
-            by_key.setdefault(norm.address_key(place.address), []).append(place)
+        unkeyed = unkeyed_places_exist()
+        for queryset in places_at_addresses(
+                Place.objects.visible_to(self.actor).filter(
+                    area__path__startswith=self.job.area.path), addresses, unkeyed=unkeyed):
+            for place in queryset.select_related("area", "party"):
+                by_key.setdefault(norm.address_key(place.address), []).append(place)
         seen: set[tuple[int, str]] = set()
         for row in batch:
             if not row.address:
@@ -498,6 +536,10 @@ class Reader:
         return self._grant_cache[key]
 
 
+def _plain(value: Any) -> bool:
+    return value is None or type(value) is str
+
+
 def _batches(rows: Iterator[ParsedRow], size: int | None = None) -> Iterator[list[ParsedRow]]:
     size = size or BATCH
     batch: list[ParsedRow] = []
@@ -527,16 +569,17 @@ _last_progress: dict[int, float] = {}
 def _save_progress(job_id: int, **fields: Any) -> None:
     """Make progress visible to the page polling it, even from inside the commit's
     transaction (PostgreSQL: through a second connection; SQLite allows one writer
-    at a time, so there progress waits for the end)."""
-    if not connection.in_atomic_block:
-        ImportJob.objects.filter(pk=job_id).update(**fields)
-        return
-    if connection.vendor != "postgresql":
+    at a time, so there progress waits for the end). At most once a second: each
+    write is a commit of its own."""
+    if connection.in_atomic_block and connection.vendor != "postgresql":
         return
     now = time.monotonic()
     if now - _last_progress.get(job_id, 0.0) < PROGRESS_EVERY_S:
         return
     _last_progress[job_id] = now
+    if not connection.in_atomic_block:
+        ImportJob.objects.filter(pk=job_id).update(**fields)
+        return
 
     def write() -> None:
         try:
@@ -550,6 +593,12 @@ def _save_progress(job_id: int, **fields: Any) -> None:
 
 
 # ---------------------------------------------------------------- the dry run
+
+
+# Address key → (row, name key) of the file's rows so far. Tuples, not lists: tuples of
+# strings and ints are not tracked by the cyclic garbage collector, whose full passes
+# over 100,000 lists would otherwise cost a second in a big import.
+Seen = dict[str, tuple[tuple[int, str], ...]]
 
 
 def check_import(job: ImportJob | int, *, actor: Any,
@@ -566,7 +615,8 @@ def check_import(job: ImportJob | int, *, actor: Any,
     job.save(update_fields=["status", "processed_rows", "error_rows", "duplicate_rows",
                             "message"])
     reader = Reader(job, actor)
-    seen: dict[str, list[tuple[int, str]]] = {}  # address key → (row, name key)
+    seen: Seen = {}
+    unkeyed = unkeyed_places_exist()
     processed = errors = duplicates = 0
     try:
         for batch in _batches(reader.rows()):
@@ -576,7 +626,8 @@ def check_import(job: ImportJob | int, *, actor: Any,
                         for r in batch for c, m in r.problems]
             RowProblem.objects.bulk_create(problems)
             errors += sum(1 for r in batch if r.problems)
-            found = _find_duplicates(job, batch, seen) if job.kind != ImportKind.TENANTS else []
+            found = _find_duplicates(job, batch, seen, unkeyed=unkeyed) \
+                if job.kind != ImportKind.TENANTS else []
             Duplicate.objects.bulk_create(found)
             duplicates += len(found)
             processed += len(batch)
@@ -605,18 +656,27 @@ def _places_before(job: ImportJob) -> int:
 
 
 def _find_duplicates(job: ImportJob, batch: list[ParsedRow],
-                     seen: dict[str, list[tuple[int, str]]],
-                     before: int | None = None) -> list[Duplicate]:
+                     seen: Seen,
+                     before: int | None = None, *, unkeyed: bool = True) -> list[Duplicate]:
+    """Rows like an existing place (same address key, similar name) or like an earlier
+    row of the file. ``unkeyed``: whether places without an address key may exist
+    (:func:`places.models.unkeyed_places_exist`, asked once per pass)."""
     found: dict[int, Duplicate] = {}
-    candidates = {r.address for r in batch if r.address}
+    candidates = {r.address: r.address_key[:ADDRESS_KEY_LENGTH] for r in batch if r.address}
     existing: dict[str, list[tuple[int, str]]] = {}
     if candidates:
-        # Stored addresses went through the same normalisation when imported; typed
-        # ones are matched as they are (exact match, then the key in Python).
+        # Through the address-key index (one probe per distinct address, not a scan of
+        # the table per batch); the key is compared again in Python below.
         older = Place.objects.filter(pk__lte=before) if before is not None else Place.objects
-        for pk, name, address in older.filter(
-                address__in=sorted(candidates), area__path__startswith=job.area.path,
-        ).values_list("pk", "name", "address"):
+        # (One query per chunk: as a UNION, PostgreSQL plans the arms as a parallel
+        # append, whose workers cost more to start than the look-ups take.)
+        matches = [match for queryset in places_at_addresses(
+                       older.filter(area__path__startswith=job.area.path), candidates,
+                       keys=candidates, unkeyed=unkeyed)
+                   for match in queryset.order_by().values_list("pk", "name", "address")]
+        # In id order, as one query would give them (the first of equally similar places
+        # wins).
+        for pk, name, address in sorted(matches):
             existing.setdefault(norm.address_key(address), []).append((pk, norm.name_key(name)))
     for row in batch:
         if not row.address_key:
@@ -632,7 +692,7 @@ def _find_duplicates(job: ImportJob, batch: list[ParsedRow],
                                           address=row.address[:255], place_id=best[1],
                                           similarity=round(best[0], 3))
         else:
-            for number, other in seen.get(row.address_key, []):
+            for number, other in seen.get(row.address_key, ()):
                 score = _similar(name, other)
                 if score >= NAME_SIMILARITY:
                     found[row.number] = Duplicate(
@@ -641,7 +701,7 @@ def _find_duplicates(job: ImportJob, batch: list[ParsedRow],
                         similarity=round(score, 3))
                     break
         if row.number not in found:
-            seen.setdefault(row.address_key, []).append((row.number, name))
+            seen[row.address_key] = (*seen.get(row.address_key, ()), (row.number, name))
     return list(found.values())
 
 
@@ -721,9 +781,11 @@ def _finish(job: ImportJob, outcome: Outcome) -> ImportJob:
     return job
 
 
+_ORGANISATION = re.compile("|".join(map(re.escape, ORGANISATION_WORDS)))
+
+
 def _party_kind(name: str) -> str:
-    return PartyKind.ORGANISATION if any(w in name for w in ORGANISATION_WORDS) \
-        else PartyKind.PERSON
+    return PartyKind.ORGANISATION if _ORGANISATION.search(name) else PartyKind.PERSON
 
 
 class _Broken(Exception):
@@ -749,9 +811,10 @@ def _write(job: ImportJob, actor: Any, on_progress: Callable[[int], None] | None
     """
     reader = Reader(job, actor)
     before = _places_before(job)
+    unkeyed = one_pass and unkeyed_places_exist()
     decisions = {} if one_pass else {d.row: d for d in job.duplicates.all()}
     found: list[Duplicate] = []
-    seen: dict[str, list[tuple[int, str]]] = {}
+    seen: Seen = {}
     problems: list[RowProblem] = []
     error_rows = 0
     pause_after = int(os.environ.get(PAUSE_ENV, "0") or 0)
@@ -760,7 +823,7 @@ def _write(job: ImportJob, actor: Any, on_progress: Callable[[int], None] | None
     # Rows of this file that became places (for a later row merged into them) and
     # parties already created from this file (collect once: same name and phone).
     row_place: dict[int, int] = {}
-    parties: dict[tuple[str, str], NewParty] = {}
+    parties: dict[tuple[str, str], NewParty | int] = {}
     for number, batch in enumerate(_batches(reader.rows()), start=1):
         if job.kind == ImportKind.TENANTS:
             reader.resolve_tenant_places(batch)
@@ -777,7 +840,7 @@ def _write(job: ImportJob, actor: Any, on_progress: Callable[[int], None] | None
             written += len(batch)
             continue
         if one_pass and job.kind != ImportKind.TENANTS:
-            batch_found = _find_duplicates(job, batch, seen, before)
+            batch_found = _find_duplicates(job, batch, seen, before, unkeyed=unkeyed)
             decisions.update((d.row, d) for d in batch_found)
             found.extend(batch_found)
         if job.kind == ImportKind.TENANTS:
@@ -855,18 +918,22 @@ class NewParty:
 @dataclasses.dataclass(slots=True)
 class NewPlace:
     row: ParsedRow
-    party: NewParty | None
+    party: NewParty | int | None  # a party of this batch, or the id of an earlier one
     qr_token: str = dataclasses.field(default_factory=new_qr_token)
     pk: int | None = None
+
+    @property
+    def party_id(self) -> int | None:
+        return self.party.pk if isinstance(self.party, NewParty) else self.party
 
 
 def _write_places(job: ImportJob, actor: Any, batch: list[ParsedRow],
                   decisions: dict[int, Duplicate], row_place: dict[int, int],
-                  parties: dict[tuple[str, str], NewParty], outcome: Outcome,
+                  parties: dict[tuple[str, str], NewParty | int], outcome: Outcome,
                   batch_number: int) -> dict[int, int | None]:
     """Create (or find, or merge into) the place of every row; row number → place id."""
     result: dict[int, int | None] = {}
-    new_parties: list[NewParty] = []
+    new_parties: dict[tuple[str, str], NewParty] = {}
     new_places: list[NewPlace] = []
     merges: list[tuple[ParsedRow, Duplicate]] = []
     for row in batch:
@@ -889,13 +956,19 @@ def _write_places(job: ImportJob, actor: Any, batch: list[ParsedRow],
                 party = NewParty(name=row.party_name, kind=_party_kind(row.party_name),
                                  role=DEFAULT_PARTY_ROLE.get(row.kind, PartyRole.OWNER),
                                  phone=row.phone)
-                parties[key] = party
-                new_parties.append(party)
+                parties[key] = new_parties[key] = party
         if row.area is None:  # a row without an area has a problem and never gets here
             raise ValidationFailed(_("Row %(row)d has no area.") % {"row": row.number})
         new_places.append(NewPlace(row=row, party=party))
-    _insert_parties(new_parties)
+    batch_parties = list(new_parties.values())
+    if connection.vendor == "postgresql" and (batch_parties or new_places):
+        _reserve_ids(batch_parties, new_places)
+    _insert_parties(batch_parties)
     _insert_places(new_places)
+    # Later batches need only the ids (plain ints cost the garbage collector nothing).
+    for key, party in new_parties.items():
+        assert party.pk is not None
+        parties[key] = party.pk
     for place in new_places:
         assert place.pk is not None
         row_place[place.row.number] = place.pk
@@ -917,18 +990,38 @@ def _write_places(job: ImportJob, actor: Any, batch: list[ParsedRow],
             "job": job.pk, "batch": batch_number, "file": job.filename,
             "rows": [place.row.number for place in new_places],
             "places": [place.pk for place in new_places],
-            "parties": [party.pk for party in new_parties],
+            "parties": [party.pk for party in batch_parties],
             "merged": merged_ids,
         })
     return result
 
 
-def _reserve_ids(model: type[Any], n: int) -> list[int]:
+_sequences: dict[tuple[str, str], str] = {}
+
+
+def _sequence(cursor: Any, model: type[Any]) -> str:
     table = model._meta.db_table
+    key = (connection.alias, table)
+    if key not in _sequences:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        _sequences[key] = cursor.fetchone()[0]
+    return _sequences[key]
+
+
+def _reserve_ids(parties: list[NewParty], places: list[NewPlace]) -> None:
+    """PostgreSQL: draw the ids of a batch's new parties and places, in one round trip."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                       "FROM generate_series(1, %s)", [table, n])
-        return [pk for (pk,) in cursor.fetchall()]
+        # The sequences by name: pg_get_serial_sequence() inside the SELECT would be
+        # evaluated once per id (7 ms for 1,000 ids instead of 1 ms).
+        cursor.execute(
+            "SELECT ARRAY(SELECT nextval(%s::regclass) FROM generate_series(1, %s)), "
+            "ARRAY(SELECT nextval(%s::regclass) FROM generate_series(1, %s))",
+            [_sequence(cursor, Party), len(parties), _sequence(cursor, Place), len(places)])
+        party_ids, place_ids = cursor.fetchone()
+    for party, pk in zip(parties, party_ids, strict=True):
+        party.pk = pk
+    for place, pk in zip(places, place_ids, strict=True):
+        place.pk = pk
 
 
 def _copy(model: type[Any], columns: tuple[str, ...], rows: Iterator[tuple[Any, ...]]) -> None:
@@ -940,42 +1033,46 @@ def _copy(model: type[Any], columns: tuple[str, ...], rows: Iterator[tuple[Any, 
 
 
 def _insert_parties(parties: list[NewParty]) -> None:
-    """Insert validated new parties: COPY on PostgreSQL, bulk INSERT elsewhere."""
+    """Insert validated new parties: COPY on PostgreSQL (ids drawn by :func:`_reserve_ids`),
+    bulk INSERT elsewhere."""
     if not parties:
         return
-    now = clock.now()
     if connection.vendor != "postgresql":
         objs = [Party(name=p.name, kind=p.kind, role=p.role, phone=p.phone) for p in parties]
         Party.objects.bulk_create(objs, batch_size=BATCH)
         for party, obj in zip(parties, objs, strict=True):
             party.pk = obj.pk
         return
-    for party, pk in zip(parties, _reserve_ids(Party, len(parties)), strict=True):
-        party.pk = pk
+    now = clock.now().isoformat()  # as text: cheaper for COPY than a datetime per row
     _copy(Party, ("id", "name", "kind", "role", "phone", "created_at"),
           ((p.pk, p.name, p.kind, p.role, p.phone, now) for p in parties))
 
 
 def _insert_places(places: list[NewPlace]) -> None:
+    """Insert validated new places, as :func:`_insert_parties`."""
     if not places:
         return
-    now = clock.now()
     if connection.vendor != "postgresql":
         objs = [Place(area=p.row.area, name=p.row.name, kind=p.row.kind,
                       address=p.row.address, latitude=p.row.latitude,
-                      longitude=p.row.longitude, party_id=p.party.pk if p.party else None,
+                      longitude=p.row.longitude, party_id=p.party_id,
                       qr_token=p.qr_token) for p in places]
         Place.objects.bulk_create(objs, batch_size=BATCH)
         for place, obj in zip(places, objs, strict=True):
             place.pk = obj.pk
         return
-    for place, pk in zip(places, _reserve_ids(Place, len(places)), strict=True):
-        place.pk = pk
-    _copy(Place, ("id", "name", "kind", "area_id", "address", "latitude", "longitude",
-                  "party_id", "qr_token", "active", "created_at"),
+    # COPY bypasses AddressKeyField.pre_save: write the key the field would compute
+    # (the row's key is that of its stored, normalised address). Decimals and the time
+    # go as text, which COPY formats several times faster than the objects.
+    now = clock.now().isoformat()
+    _copy(Place, ("id", "name", "kind", "area_id", "address", "address_key", "latitude",
+                  "longitude", "party_id", "qr_token", "active", "created_at"),
           ((p.pk, p.row.name, p.row.kind, p.row.area.pk if p.row.area else None,
-            p.row.address, p.row.latitude, p.row.longitude,
-            p.party.pk if p.party else None, p.qr_token, True, now) for p in places))
+            p.row.address, p.row.address_key[:ADDRESS_KEY_LENGTH],
+            None if p.row.latitude is None else str(p.row.latitude),
+            None if p.row.longitude is None else str(p.row.longitude),
+            p.party_id, p.qr_token, True, now)
+           for p in places))
 
 
 def _merge_into(actor: Any, row: ParsedRow, place_id: int) -> int:

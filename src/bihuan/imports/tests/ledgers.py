@@ -73,3 +73,53 @@ def plain_rows(count: int, *, start: int = 0) -> list[list[Any]]:
     for n in range(start, start + count):
         rows.append([f"出租房{n}", f"白塔村{n}号", f"房东{n}", f"138{n:08d}", "出租房", "白塔村"])
     return rows
+
+
+def write_shared_strings_xlsx(path: Path, rows: list[list[Any]], *,
+                              broken_tail: bool = False) -> Path:
+    """A workbook as Excel saves it: texts in the shared-string table (openpyxl writes
+    them inline in the cells). ``broken_tail``: the table ends in invalid XML after the
+    strings of the rows given, as if more had been cut off."""
+    import re
+    import zipfile
+
+    plain = path.with_suffix(".inline.xlsx")
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    workbook.save(plain)
+    strings: list[str] = []
+    index: dict[str, int] = {}
+
+    def shared(match: re.Match[str]) -> str:
+        text = match.group(2)
+        if text not in index:
+            index[text] = len(strings)
+            strings.append(text)
+        return f'<c r="{match.group(1)}" t="s"><v>{index[text]}</v></c>'
+
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(r'<c r="([A-Z]+\d+)" t="inlineStr"><is><t>(.*?)</t></is></c>',
+                              shared, data.decode()).encode()
+            elif item.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", (
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+                    b"</Types>"))
+            elif item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", (
+                    b'<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/'
+                    b'officeDocument/2006/relationships/sharedStrings" '
+                    b'Target="sharedStrings.xml"/></Relationships>'))
+            target.writestr(item, data)
+        table = "".join(f"<si><t>{text}</t></si>" for text in strings)
+        tail = "<si><t>cut off" if broken_tail else "</sst>"
+        target.writestr("xl/sharedStrings.xml", (
+            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            f'count="{len(strings)}" uniqueCount="{len(strings)}">{table}{tail}'))
+    plain.unlink()
+    return path
