@@ -67,6 +67,20 @@ def recorded_fill(hazards: int) -> list[Row]:
     return []
 
 
+def latest_rows(name: str) -> tuple[str, list[Row]] | None:
+    """(date, rows) of the last run recorded in results/<name>.json, if any."""
+    path = RESULTS_DIR / f"{name}.json"
+    if not path.exists():
+        return None
+    runs = json.loads(path.read_text(encoding="utf-8"))
+    if not runs:
+        return None
+    fields = {f.name for f in dataclasses.fields(Row)}
+    run = runs[-1]
+    return (str(run.get("machine", {}).get("date", "?")),
+            [Row(**{k: v for k, v in row.items() if k in fields}) for row in run["rows"]])
+
+
 def workloads(scale: dict[str, object], args: argparse.Namespace
               ) -> list[tuple[str, str, list[str]]]:
     """(name, module, argv): the benchmarks run.py runs, in order."""
@@ -133,6 +147,9 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--skip-list", action="store_true", help="same as --skip hazard_list")
     parser.add_argument("--list-requests", type=int, default=30)
     parser.add_argument("--with-loadtest", action="store_true")
+    parser.add_argument("--from-results", default="", metavar="NAME,NAME",
+                        help="add the last recorded rows of these workloads (results/NAME.json) "
+                             "to the table instead of running them again")
     parser.add_argument("--wait-quiet", type=float, default=None, metavar="LOAD",
                         help="before each timed bench, wait (<= 15 min) until the 1-minute "
                              "load average is below LOAD (a shared machine skews latencies)")
@@ -169,6 +186,9 @@ def main(argv: list[str] | None = None) -> list[Row]:
             load = wait_quiet(args.wait_quiet, 900)
             notes.append(f"load average before {name}: {load:.2f}")
         print(f"\n== {name} ==", flush=True)
+        # Some benches default BENCH_DATABASE_URL to their own database when imported
+        # (import and export write to a ledgers database): the next one must not inherit it.
+        saved_url = os.environ.get("BENCH_DATABASE_URL")
         try:
             module = importlib.import_module(module_name)
             runner: Callable[[list[str]], list[Row]] = module.main
@@ -176,6 +196,19 @@ def main(argv: list[str] | None = None) -> list[Row]:
         except (Exception, SystemExit) as error:  # one broken workload must not hide the rest
             traceback.print_exc()
             notes.append(f"{name} did not run: {error!r}")
+        finally:
+            if saved_url is None:
+                os.environ.pop("BENCH_DATABASE_URL", None)
+            else:
+                os.environ["BENCH_DATABASE_URL"] = saved_url
+    for name in [n for n in args.from_results.split(",") if n]:
+        recorded = latest_rows(name)
+        if recorded is None:
+            notes.append(f"{name}: no recorded results to reuse")
+            continue
+        when, reused = recorded
+        rows += reused
+        notes.append(f"{name}: rows reused from results/{name}.json, recorded {when}")
     print("\n== combined ==")
     report(rows, f"run-{args.scale}", notes=notes, extra={"scale": args.scale})
     png = RESULTS_DIR / f"run-{args.scale}.png"
