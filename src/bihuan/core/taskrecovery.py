@@ -51,6 +51,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def claim_is_dead(claimed_by: str, claimed_at: dt.datetime | None, *, lease: dt.timedelta,
+                  now: dt.datetime) -> bool:
+    """Whether the process that claimed some work (``worker_id()``) is gone: a process
+    of this host that no longer exists, or, elsewhere, a claim older than ``lease``."""
+    if _claimed_by_dead_local_worker([claimed_by]):
+        return True
+    if claimed_by.rpartition(":")[0] == socket.gethostname()[:40]:
+        return False  # a live process of this host (this one included)
+    return claimed_at is None or claimed_at < now - lease
+
+
 def _claimed_by_dead_local_worker(worker_ids: list[str]) -> bool:
     if not worker_ids:
         return False

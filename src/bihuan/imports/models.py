@@ -54,6 +54,10 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uploaded at"))
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Who runs it now ("host:pid", core.taskrecovery.worker_id) and since when: a job
+    # whose process died (kill -9, a crash) is found interrupted and can run again.
+    claimed_by = models.CharField(_("run by"), max_length=60, blank=True, editable=False)
+    claimed_at = models.DateTimeField(_("run since"), null=True, blank=True, editable=False)
 
     objects = ImportJobQuerySet.as_manager()
 

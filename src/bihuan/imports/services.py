@@ -601,10 +601,42 @@ def _save_progress(job_id: int, **fields: Any) -> None:
 Seen = dict[str, tuple[tuple[int, str], ...]]
 
 
+# A claim by a process on another host is presumed dead after this long (the biggest
+# ledgers take minutes); on this host a dead process is seen at once.
+IMPORT_LEASE = dt.timedelta(hours=2)
+
+
+def _claim_fields() -> dict[str, Any]:
+    from bihuan.core.taskrecovery import worker_id
+
+    return {"claimed_by": worker_id(), "claimed_at": clock.now()}
+
+
+def recover_interrupted(job: ImportJob) -> ImportJob:
+    """A job left running by a process that died (kill -9, a crash, a restart): its
+    writes were one transaction, rolled back, so nothing of it is in the database;
+    put it back where it was before that run, to be started again."""
+    from bihuan.core.taskrecovery import claim_is_dead
+
+    if not job.running or not claim_is_dead(job.claimed_by, job.claimed_at,
+                                            lease=IMPORT_LEASE, now=clock.now()):
+        return job
+    if job.status == ImportStatus.IMPORTING and job.checked_at is not None:
+        back = ImportStatus.CHECKED  # the commit after a dry run
+    else:
+        back = ImportStatus.UPLOADED  # a dry run, or the one-pass import
+    ImportJob.objects.filter(pk=job.pk, status=job.status, claimed_by=job.claimed_by).update(
+        status=back, processed_rows=0, claimed_by="", claimed_at=None,
+        message=_("The last run was interrupted before it finished; nothing of it was "
+                  "written. Start it again."))
+    job.refresh_from_db()
+    return job
+
+
 def check_import(job: ImportJob | int, *, actor: Any,
                  on_progress: Callable[[int], None] | None = None) -> ImportJob:
     """Validate every row and find the duplicates; write nothing but the job's findings."""
-    job = _own_job(job, actor)
+    job = recover_interrupted(_own_job(job, actor))
     if job.running or job.status == ImportStatus.DONE:
         raise ValidationFailed(_("This import is running or done."))
     job.problems.all().delete()
@@ -612,8 +644,10 @@ def check_import(job: ImportJob | int, *, actor: Any,
     job.status = ImportStatus.CHECKING
     job.processed_rows = job.error_rows = job.duplicate_rows = 0
     job.message = ""
+    for name, value in _claim_fields().items():
+        setattr(job, name, value)
     job.save(update_fields=["status", "processed_rows", "error_rows", "duplicate_rows",
-                            "message"])
+                            "message", "claimed_by", "claimed_at"])
     reader = Reader(job, actor)
     seen: Seen = {}
     unkeyed = unkeyed_places_exist()
@@ -734,7 +768,7 @@ class Outcome:
 def commit_import(job: ImportJob | int, *, actor: Any,
                   on_progress: Callable[[int], None] | None = None) -> ImportJob:
     """Write every row in one transaction; any problem and nothing is written."""
-    job = _own_job(job, actor)
+    job = recover_interrupted(_own_job(job, actor))
     if job.status != ImportStatus.CHECKED:
         raise ValidationFailed(_("Check the file (dry run) before importing it."))
     if job.error_rows:
@@ -743,7 +777,7 @@ def commit_import(job: ImportJob | int, *, actor: Any,
             % {"n": job.error_rows})
     # Claim the job (a second click or a second worker finds it already claimed).
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CHECKED).update(
-        status=ImportStatus.IMPORTING, processed_rows=0)
+        status=ImportStatus.IMPORTING, processed_rows=0, **_claim_fields())
     if not claimed:
         raise ValidationFailed(_("This import is already running."))
     try:
@@ -874,9 +908,9 @@ def import_at_once(job: ImportJob | int, *, actor: Any,
     any problem and nothing is written; the job then holds the problems (as after
     a dry run) and the status ``checked``.
     """
-    job = _own_job(job, actor)
+    job = recover_interrupted(_own_job(job, actor))
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
-        status=ImportStatus.IMPORTING, processed_rows=0)
+        status=ImportStatus.IMPORTING, processed_rows=0, **_claim_fields())
     if not claimed:
         raise ValidationFailed(_("This import is running or done."))
     job.problems.all().delete()

@@ -71,7 +71,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job(request, pk)
+    job = services.recover_interrupted(_job(request, pk))
     header = Header.from_json(job.header)
     editable = job.status in (ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.FAILED)
     problems = list(job.problems.all()[:PROBLEMS_SHOWN])
