@@ -53,7 +53,10 @@ class Series:
 def trend_chart(days: Sequence[dt.date], series: Sequence[Series], title: str) -> bytes:
     plt = _pyplot()
     with plt.rc_context(_rc()):
-        fig, ax = plt.subplots(figsize=(7.2, 2.8), layout="constrained")
+        # Fixed margins, not a layout engine: constrained layout measures every text
+        # twice and cost more than drawing the chart.
+        fig, ax = plt.subplots(figsize=(7.2, 2.8))
+        fig.subplots_adjust(left=0.07, right=0.985, top=0.9, bottom=0.2)
         for s in series:
             ax.plot(list(days), list(s.values), label=s.label, color=s.colour, linewidth=1.6,
                     marker="o" if len(days) <= 14 else None, markersize=3)
@@ -71,7 +74,11 @@ def ranking_bars(names: Sequence[str], scores: Sequence[float], title: str) -> b
     plt = _pyplot()
     with plt.rc_context(_rc()):
         height = max(1.8, 0.26 * len(names) + 0.8)
-        fig, ax = plt.subplots(figsize=(7.2, height), layout="constrained")
+        fig, ax = plt.subplots(figsize=(7.2, height))
+        # Room on the left for the longest area name (9 pt, about a character each).
+        longest = max((len(n) for n in names), default=4)
+        fig.subplots_adjust(left=min(0.4, 0.03 + 0.018 * longest), right=0.93,
+                            top=1 - 0.35 / height, bottom=0.3 / height)
         positions = list(range(len(names)))
         ax.barh(positions, list(scores), color="#2c7fb8")
         ax.set_yticks(positions, labels=list(names))
@@ -102,7 +109,8 @@ def hazard_map(points: Sequence[MapPoint], labels: Sequence[MapLabel], title: st
     """Open hazards as dots by severity over the child areas' centres: no tiles needed."""
     plt = _pyplot()
     with plt.rc_context(_rc()):
-        fig, ax = plt.subplots(figsize=(6.0, 5.0), layout="constrained")
+        fig, ax = plt.subplots(figsize=(6.0, 5.0))
+        fig.subplots_adjust(left=0.09, right=0.98, top=0.94, bottom=0.06)
         for severity, colour in SEVERITY_COLOURS.items():
             xs = [p.longitude for p in points if p.severity == severity]
             ys = [p.latitude for p in points if p.severity == severity]
