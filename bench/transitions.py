@@ -589,6 +589,12 @@ def bench(n: int, seed: int, *, fresh_scope: bool, profile_path: str | None,
     ]
     if synchronous_commit != "on":
         notes.append("DIAGNOSTIC run (no WAL flush wait): not the production figure")
+    # The raw path writes around the application, dashboard hooks included.
+    notes.append("the raw baseline's hazards moved without the dashboard's hooks: the "
+                 "summary tables now differ from the raw records for them until "
+                 "`bihuan metrics rebuild` (run.py runs this bench after those that read them)")
+    print("transitions: NOTE the raw baseline bypassed the dashboard summaries; run "
+          "`bihuan metrics rebuild` before benchmarks or checks that read them", flush=True)
     if synchronous_commit != "on":
         name += "-async-diagnostic"
     report(rows, name, notes=notes, extra={
