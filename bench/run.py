@@ -14,7 +14,8 @@ submission over HTTP; hazard list page 1 and page 100 with filters; city dashboa
 briefing in three formats; import 100,000 places; export 1,000,000 rows; ``bihuan
 metrics verify`` and ``bihuan audit verify`` on the full data set; loop transitions
 through the services (last: its raw baseline moves hazards around the dashboard's
-summary hooks); with ``--with-loadtest``, the 5-minute locust load test. A workload that fails is reported as a note, and the others still run.
+summary hooks); with ``--with-loadtest``, the 5-minute locust load test. A workload
+that fails is reported as a note, and the others still run.
 
 Prints one table (workload, ours, baseline from the same run, ratio, target, pass
 or falls short), appends it to ``results/run-<scale>.json`` and draws
