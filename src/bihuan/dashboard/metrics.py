@@ -620,13 +620,18 @@ def _major_querysets(user: Any, area: Area) -> tuple[HazardQuerySet, HazardQuery
             .order_by(*ordering))
 
 
+def _majors_then_candidates(user: Any, area: Area, limit: int,
+                            read: Callable[[Any], list[Any]]) -> list[Any]:
+    majors, candidates = _major_querysets(user, area)
+    found = read(majors[:limit])
+    if len(found) < limit:
+        found += read(candidates[:limit - len(found)])
+    return found
+
+
 def major_hazards(user: Any, area: Area, limit: int = 20) -> list[Hazard]:
     """Open major hazards, then open candidates, oldest deadline first."""
-    majors, candidates = _major_querysets(user, area)
-    found = list(majors[:limit])
-    if len(found) < limit:
-        found += list(candidates[:limit - len(found)])
-    return found
+    return _majors_then_candidates(user, area, limit, list)
 
 
 def _overdue_queryset(user: Any, area: Area, day: dt.date) -> HazardQuerySet:
@@ -685,11 +690,7 @@ def _hazard_rows(queryset: Any, day: dt.date | None = None) -> list[HazardRow]:
 
 def major_hazard_rows(user: Any, area: Area, limit: int = 20) -> list[HazardRow]:
     """:func:`major_hazards` as rows."""
-    majors, candidates = _major_querysets(user, area)
-    found = _hazard_rows(majors[:limit])
-    if len(found) < limit:
-        found += _hazard_rows(candidates[:limit - len(found)])
-    return found
+    return _majors_then_candidates(user, area, limit, _hazard_rows)
 
 
 def longest_overdue_rows(user: Any, area: Area, day: dt.date, limit: int = 20

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from bihuan.campaigns import services
 from bihuan.campaigns.tests.helpers import campaign, teams
-from bihuan.campaigns.tests.test_services import _closed_hazard, _patrol
+from bihuan.campaigns.tests.test_services import _look_back_item, _patrol
 from bihuan.testing import future, tiny_jpeg
 
 pytestmark = pytest.mark.django_db
@@ -50,12 +50,7 @@ def test_the_teams_cross_places_wait_in_the_inbox_until_inspected(client, world)
 
 
 def test_a_look_back_waits_for_its_assignee_and_leaves_when_recorded(client, world):
-    c = campaign(world)
-    _closed_hazard(world)
-    draw = services.perform_draw(
-        services.announce_look_back_draw(actor=world.users["commander"], campaign=c, share=100),
-        actor=world.users["commander"])
-    item = draw.look_backs.get()
+    _c, item = _look_back_item(world)
     section, response = _section(client, item.assignee, "my_look_backs")
     assert section is not None and [i.pk for i in section.items] == [item.pk]
     assert reverse("campaigns:look_back", args=[item.pk]) in response.content.decode()

@@ -346,13 +346,18 @@ def test_the_look_back_sample_is_seeded_risk_first_and_assigned_to_someone_else(
     assert {i.hazard_id for i in items} <= {h.pk for h in closed}
 
 
-def test_a_failed_look_back_reopens_the_hazard_and_counts_a_recurrence(world):
+def _look_back_item(world):
+    """A campaign, one closed hazard, and the look-back a 100 % draw assigns for it."""
     c = campaign(world)
     _closed_hazard(world)
     draw = services.perform_draw(
         services.announce_look_back_draw(actor=world.users["commander"], campaign=c, share=100),
         actor=world.users["commander"])
-    item = draw.look_backs.get()
+    return c, draw.look_backs.get()
+
+
+def test_a_failed_look_back_reopens_the_hazard_and_counts_a_recurrence(world):
+    c, item = _look_back_item(world)
     with pytest.raises(PermissionDenied):
         services.record_look_back(item, actor=world.users["east_officer"], passed=True)
     assignee = item.assignee
