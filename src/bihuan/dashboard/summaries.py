@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.utils import timezone
 
 from bihuan.dashboard.models import (
     COUNTERS,
@@ -87,8 +88,19 @@ class Contribution:
     submitted_on: dt.date | None = None
 
 
+@lru_cache(maxsize=4)
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
+
+
 def local_day(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment).date()
+    """The day of ``moment`` in the installation's time zone (the days the figures count by).
+
+    The installation's zone, not the request's: summary rows are shared by everyone.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("local_day() needs an aware datetime")
+    return moment.astimezone(_zone(settings.TIME_ZONE)).date()
 
 
 def step(old: Contribution | None, view: HazardView, *, action: str, day: dt.date,
@@ -388,13 +400,16 @@ class Replayed:
 
 def replay(events: list[Any], *, registered_on: dt.date, checking: bool = False,
            missed: bool = False) -> Replayed:
-    """A hazard's contribution and bookings, from its event history alone."""
+    """A hazard's contribution and bookings, from its event history alone.
+
+    Each event has ``action``, ``to_state``, ``data`` and ``day`` (its local day).
+    """
     view: HazardView | None = None
     contribution: Contribution | None = None
     out: list[tuple[dt.date, str, int]] = []
     for event in events:
         view = view_after(view, event)
-        day = local_day(event.at)
+        day = event.day
         new = step(contribution, view, action=event.action, day=day, checking=checking,
                    missed=missed)
         out.extend(changes(contribution, new, action=event.action, day=day,
@@ -407,58 +422,118 @@ def replay(events: list[Any], *, registered_on: dt.date, checking: bool = False,
 class _Ev:
     action: str
     to_state: str
-    at: dt.datetime
+    day: dt.date
     data: dict[str, Any]
 
 
-def _hazard_histories(batch: int = 5000) -> Iterator[tuple[Any, list[_Ev]]]:
-    """Every hazard (id, area, campaign, registered_at, inspection, place) with its events."""
-    from bihuan.hazards.models import Hazard, HazardEvent
+@dataclass(frozen=True)
+class _Registered:
+    """What the replay needs of a hazard besides its events."""
 
+    pk: int
+    area_id: int
+    campaign_key: int
+    registered_at: dt.datetime
+    checking: bool
+    missed: bool
+
+
+def _registered_batches(batch: int) -> Iterator[list[_Registered]]:
+    """Every hazard in key order, ``batch`` at a time, with its missed-detection flags.
+
+    The flags are the hook's (:func:`_missed`), asked in the same query for the
+    whole batch: a clean visit by a local team in the window before registration,
+    looked up only for hazards found by a checking inspection.
+    """
+    from django.db.models import (
+        BooleanField,
+        Case,
+        DateTimeField,
+        Exists,
+        ExpressionWrapper,
+        OuterRef,
+        Value,
+        When,
+    )
+
+    from bihuan.hazards.models import Hazard
+    from bihuan.inspections.models import Inspection
+
+    since = ExpressionWrapper(OuterRef("registered_at")
+                              - Value(dt.timedelta(days=missed_window_days())),
+                              output_field=DateTimeField())
+    clean_visit = Inspection.objects.filter(
+        place_id=OuterRef("place_id"), kind__in=LOCAL_KINDS, submitted_at__gte=since,
+        submitted_at__lt=OuterRef("registered_at"), hazards__isnull=True)
+    checking_kinds = sorted(CHECKING_KINDS)
     last = 0
     while True:
-        hazards = list(
+        rows = list(
             Hazard.objects.filter(pk__gt=last).order_by("pk")
-            .values_list("pk", "area_id", "campaign_id", "registered_at", "inspection_id",
-                         "place_id", "inspection__kind")[:batch]
+            .annotate(missed=Case(When(inspection__kind__in=checking_kinds,
+                                       then=Exists(clean_visit)),
+                                  default=Value(False), output_field=BooleanField()))
+            .values_list("pk", "area_id", "campaign_id", "registered_at", "inspection__kind",
+                         "missed")[:batch]
         )
-        if not hazards:
+        if not rows:
             return
-        ids = [h[0] for h in hazards]
-        events: dict[int, list[_Ev]] = defaultdict(list)
-        rows = (HazardEvent.objects.filter(hazard_id__in=ids).order_by("hazard_id", "seq")
-                .values_list("hazard_id", "action", "to_state", "at", "data"))
-        for hazard_id, action, to_state, at, data in rows.iterator(chunk_size=20000):
-            events[hazard_id].append(_Ev(action, to_state, at, data or {}))
+        yield [_Registered(pk, area_id, campaign_id or 0, registered_at,
+                           kind in CHECKING_KINDS, bool(missed))
+               for pk, area_id, campaign_id, registered_at, kind, missed in rows]
+        last = rows[-1][0]
+
+
+def _events_between(first: int, last: int) -> dict[int, list[_Ev]]:
+    """The events of the hazards ``first``..``last``, in order (plain SQL: the hot loop)."""
+    import json
+
+    from bihuan.hazards.models import HazardEvent
+
+    qn = connection.ops.quote_name
+    events: dict[int, list[_Ev]] = defaultdict(list)
+    on_postgresql = connection.vendor == "postgresql"
+    # PostgreSQL hands back the local day itself (a third of the replay's time
+    # went into loading timestamps and converting them, ten million times over).
+    at = f"({qn('at')} AT TIME ZONE %s)::date" if on_postgresql else qn("at")
+    params: list[Any] = [settings.TIME_ZONE] if on_postgresql else []
+    with connection.cursor() as cursor:
+        # Table name from the model, never from input.
+        cursor.execute(
+            f"SELECT hazard_id, action, to_state, {at}, data "  # noqa: S608
+            f"FROM {qn(HazardEvent._meta.db_table)} WHERE hazard_id BETWEEN %s AND %s "
+            "ORDER BY hazard_id, seq", [*params, first, last])
+        for hazard_id, action, to_state, when, data in cursor.fetchall():
+            if not on_postgresql:  # SQLite: a UTC timestamp without its zone
+                when = local_day(when.replace(tzinfo=dt.UTC))
+            if isinstance(data, str):
+                data = json.loads(data)
+            events[hazard_id].append(_Ev(action, to_state, when, data or {}))
+    return events
+
+
+def replay_hazards(deltas: Deltas, batch: int = 5000) -> Iterator[list[tuple[int, Contribution]]]:
+    """Replay every hazard's history: book into ``deltas``, yield (id, contribution) batches.
+
+    Streams in batches of ``batch`` hazards, so the rebuild and the verifier
+    hold one batch of contributions at a time, not every hazard's.
+    """
+    for hazards in _registered_batches(batch):
+        events = _events_between(hazards[0].pk, hazards[-1].pk)
+        out: list[tuple[int, Contribution]] = []
         for h in hazards:
-            yield h, events.get(h[0], [])
-        last = ids[-1]
+            result = replay(events.get(h.pk, []), registered_on=local_day(h.registered_at),
+                            checking=h.checking, missed=h.missed)
+            _book(deltas, h.area_id, h.campaign_key, result.deltas)
+            out.append((h.pk, result.contribution))
+        yield out
 
 
-@dataclass(frozen=True)
-class _HazardRef:
-    pk: int
-    inspection_id: int | None
-    place_id: int
-
-
-def replay_all() -> tuple[Deltas, dict[int, Contribution]]:
-    """The bookings and contributions of every hazard, from the event history."""
-    deltas: Deltas = {}
-    contributions: dict[int, Contribution] = {}
-    for (pk, area_id, campaign_id, registered_at, inspection_id, place_id, kind), events in (
-        _hazard_histories()
-    ):
-        checking, missed = _missed(_HazardRef(pk, inspection_id, place_id), registered_at,
-                                   kind or "")
-        result = replay(events, registered_on=local_day(registered_at), checking=checking,
-                        missed=missed)
-        _book(deltas, area_id, campaign_id or 0, result.deltas)
-        contributions[pk] = result.contribution
-    for (place_id, key), (area_id, day) in first_inspections().items():
+def book_coverage(deltas: Deltas,
+                  covers: dict[tuple[int, int], tuple[int, dt.date]]) -> None:
+    """Book each place's first qualifying visit (see :func:`first_inspections`)."""
+    for (_place_id, key), (area_id, day) in covers.items():
         _book(deltas, area_id, key, [(day, "covered", 1)])
-        del place_id
-    return deltas, contributions
 
 
 def first_inspections() -> dict[tuple[int, int], tuple[int, dt.date]]:
@@ -498,13 +573,15 @@ def place_counts() -> dict[tuple[int, str], int]:
 def recount_places() -> None:
     """Recount the active places per area and kind (after places were bulk-loaded)."""
     AreaPlaceCount.objects.all().delete()
-    AreaPlaceCount.objects.bulk_create(
-        AreaPlaceCount(area_id=area_id, kind=kind, places=n, stamp=new_stamp())
-        for (area_id, kind), n in place_counts().items())
+    _insert_rows(AreaPlaceCount, ["area_id", "kind", "places", "stamp"],
+                 ([area_id, kind, n, new_stamp()]
+                  for (area_id, kind), n in sorted(place_counts().items())))
 
 
 # The summary tables in the order the writers' hooks first touch them.
 _SUMMARY_MODELS = (HazardMetricState, PlaceCoverage, AreaDayStats, AreaStats, AreaPlaceCount)
+# Read by the hooks only (the rebuild holds them ACCESS EXCLUSIVE, so it may TRUNCATE them).
+_HOOK_ONLY_MODELS = (HazardMetricState, PlaceCoverage)
 
 
 def _lock_summary_tables(attempts: int = 5) -> None:
@@ -524,7 +601,7 @@ def _lock_summary_tables(attempts: int = 5) -> None:
     qn = connection.ops.quote_name
     statements = [
         f"LOCK TABLE {qn(model._meta.db_table)} IN "
-        f"{'ACCESS EXCLUSIVE' if model in (HazardMetricState, PlaceCoverage) else 'EXCLUSIVE'}"
+        f"{'ACCESS EXCLUSIVE' if model in _HOOK_ONLY_MODELS else 'EXCLUSIVE'}"
         " MODE"
         for model in _SUMMARY_MODELS
     ]
@@ -538,6 +615,64 @@ def _lock_summary_tables(attempts: int = 5) -> None:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))
+
+
+def _empty(model: Any) -> None:
+    """Delete every row of a summary table inside the rebuild's transaction."""
+    if connection.vendor == "postgresql" and model in _HOOK_ONLY_MODELS:
+        # Already held ACCESS EXCLUSIVE: TRUNCATE is instant where DELETE would
+        # write a dead tuple per hazard (ten million at province scale).
+        with connection.cursor() as cursor:
+            # Rows written earlier in this transaction leave deferred foreign-key
+            # checks pending, and TRUNCATE refuses a table with pending checks:
+            # run them now (as Django's own constraint check does).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"TRUNCATE {connection.ops.quote_name(model._meta.db_table)}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    else:
+        model.objects.all().delete()
+
+
+def _insert_rows(model: Any, columns: list[str], rows: Iterable[list[Any]],
+                 chunk: int = 5000) -> int:
+    """Append plain rows to a summary table: COPY on PostgreSQL, batched INSERTs elsewhere.
+
+    The rebuild writes millions of rows; model instances and ``bulk_create``
+    cost more than the replay itself. Rows are lists of column values in
+    ``columns`` order; the columns are the model's, never input.
+    """
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    names = ", ".join(qn(c) for c in columns)
+    written = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    written += 1
+            return written
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+        part: list[list[Any]] = []
+        for row in rows:
+            part.append(row)
+            if len(part) >= chunk:
+                cursor.executemany(sql, part)
+                written += len(part)
+                part = []
+        if part:
+            cursor.executemany(sql, part)
+            written += len(part)
+    return written
+
+
+_STATE_COLUMNS = ["hazard_id", "found", "open", "closed", "closed_on_time", "major_open",
+                  "overdue_from", "episode_deadline", "cross_found", "missed", "submitted_on"]
+
+
+def _state_values(pk: int, c: Contribution) -> list[Any]:
+    return [pk, c.found, c.open, c.closed, c.closed_on_time, c.major_open, c.overdue_from,
+            c.episode_deadline, c.cross_found, c.missed, c.submitted_on]
 
 
 def analyze_summary_tables() -> None:
@@ -565,36 +700,37 @@ def rebuild() -> dict[str, int]:
 @transaction.atomic
 def _rebuild() -> dict[str, int]:
     _lock_summary_tables()
-    deltas, contributions = replay_all()
-    AreaDayStats.objects.all().delete()
-    AreaStats.objects.all().delete()
-    HazardMetricState.objects.all().delete()
-    PlaceCoverage.objects.all().delete()
-    # Empty tables: plain inserts, no upsert needed.
+    for model in (AreaDayStats, AreaStats, HazardMetricState, PlaceCoverage):
+        _empty(model)
+    deltas: Deltas = {}
+    hazards = 0
+    # Contributions go out batch by batch while the replay books the day rows.
+    for contributions in replay_hazards(deltas):
+        hazards += _insert_rows(HazardMetricState, _STATE_COLUMNS,
+                                (_state_values(pk, c) for pk, c in contributions))
+    covers = first_inspections()
+    book_coverage(deltas, covers)
     days, totals = normalised(deltas)
     # In day order, as the hooks create them: the dashboard reads day ranges (the
     # trend's window, the days after D), which then lie on few pages.
-    AreaDayStats.objects.bulk_create(
-        (AreaDayStats(area_id=area_id, campaign_key=key, day=day, **days[(area_id, key, day)])
-         for area_id, key, day in sorted(days, key=lambda k: (k[2], k[0], k[1]))),
-        batch_size=5000)
+    day_rows = _insert_rows(
+        AreaDayStats, ["area_id", "campaign_key", "day", *COUNTERS],
+        ([area_id, key, day, *(days[(area_id, key, day)].get(c, 0) for c in COUNTERS)]
+         for area_id, key, day in sorted(days, key=lambda k: (k[2], k[0], k[1]))))
     # A total row for every (area, campaign) with day rows, even when the changes
     # sum to zero, as the hook leaves them: the stamps of the total rows must
     # cover every day row (see AreaStats.stamp).
     for area_id, key, _day in days:
         totals.setdefault((area_id, key), {})
-    AreaStats.objects.bulk_create(
-        (AreaStats(area_id=area_id, campaign_key=key, stamp=new_stamp(), **cell)
-         for (area_id, key), cell in sorted(totals.items())), batch_size=5000)
-    HazardMetricState.objects.bulk_create(
-        (_state_row(pk, c) for pk, c in contributions.items()), batch_size=5000)
+    total_rows = _insert_rows(
+        AreaStats, ["area_id", "campaign_key", *COUNTERS, "stamp"],
+        ([area_id, key, *(cell.get(c, 0) for c in COUNTERS), new_stamp()]
+         for (area_id, key), cell in sorted(totals.items())))
     recount_places()
-    PlaceCoverage.objects.bulk_create(
-        (PlaceCoverage(place_id=place_id, campaign_key=key, area_id=area_id, first_on=day)
-         for (place_id, key), (area_id, day) in first_inspections().items()),
-        batch_size=5000)
-    return {"hazards": len(contributions), "day_rows": AreaDayStats.objects.count(),
-            "total_rows": AreaStats.objects.count()}
+    _insert_rows(PlaceCoverage, ["place_id", "campaign_key", "area_id", "first_on"],
+                 ([place_id, key, area_id, day]
+                  for (place_id, key), (area_id, day) in covers.items()))
+    return {"hazards": hazards, "day_rows": day_rows, "total_rows": total_rows}
 
 
 def table_contents() -> tuple[Deltas, dict[tuple[int, int], dict[str, int]]]:
@@ -612,6 +748,14 @@ def table_contents() -> tuple[Deltas, dict[tuple[int, int], dict[str, int]]]:
     return day_rows, totals
 
 
+def stored_contributions(first: int, last: int) -> dict[int, Contribution]:
+    """The contribution rows of the hazards ``first``..``last`` as stored."""
+    return {row[0]: Contribution(**dict(zip(_STATE_COLUMNS[1:], row[1:], strict=True)))
+            for row in
+            HazardMetricState.objects.filter(pk__gte=first, pk__lte=last)
+            .values_list(*_STATE_COLUMNS)}
+
+
 def normalised(deltas: Deltas) -> tuple[Deltas, dict[tuple[int, int], dict[str, int]]]:
     days: Deltas = {}
     totals: dict[tuple[int, int], dict[str, int]] = {}
@@ -627,4 +771,4 @@ def normalised(deltas: Deltas) -> tuple[Deltas, dict[tuple[int, int], dict[str, 
 
 
 __all__ = ["Contribution", "HazardView", "apply", "rebuild", "record_hazard_event",
-           "record_inspection", "replay", "replay_all", "step"]
+           "record_inspection", "replay", "replay_hazards", "step"]

@@ -28,7 +28,7 @@ from django.db.models.functions import TruncDate
 from bihuan.areas.models import Area
 from bihuan.core import clock
 from bihuan.dashboard import metrics, summaries
-from bihuan.dashboard.models import COUNTERS, AreaPlaceCount, HazardMetricState
+from bihuan.dashboard.models import COUNTERS, AreaPlaceCount
 
 # Raw counters per (area id, campaign key), named like the summary counters.
 RawCells = dict[tuple[int, int], dict[str, int]]
@@ -201,10 +201,18 @@ def compare_figures(day: dt.date | None = None) -> list[Difference]:
 
 def compare_rows() -> list[Difference]:
     """Check 2: every summary row against the replay of the raw history."""
-    deltas, contributions = summaries.replay_all()
+    deltas: summaries.Deltas = {}
+    differences: list[Difference] = []
+    # Contributions batch by batch (the replay streams them), against the stored rows.
+    for contributions in summaries.replay_hazards(deltas):
+        stored = summaries.stored_contributions(contributions[0][0], contributions[-1][0])
+        for pk, contribution in contributions:
+            if stored.get(pk) != contribution:
+                differences.append(Difference(f"hazard {pk}", "contribution", stored.get(pk),
+                                              contribution))
+    summaries.book_coverage(deltas, summaries.first_inspections())
     want_days, want_totals = summaries.normalised(deltas)
     have_days, have_totals = summaries.table_contents()
-    differences: list[Difference] = []
     for key in sorted(set(want_days) | set(have_days), key=str):
         if want_days.get(key, {}) != have_days.get(key, {}):
             differences.append(Difference(f"day row {key}", "counters",
@@ -222,12 +230,6 @@ def compare_rows() -> list[Difference]:
                                           counted.get(place_key, 0), n))
     for place_key, n in counted.items():
         differences.append(Difference(f"places {place_key}", "places", n, 0))
-    stored = {row.hazard_id: summaries._contribution_of(row)
-              for row in HazardMetricState.objects.all()}
-    for pk, contribution in contributions.items():
-        if stored.get(pk) != contribution:
-            differences.append(Difference(f"hazard {pk}", "contribution", stored.get(pk),
-                                          contribution))
     return differences
 
 
