@@ -15,8 +15,8 @@ client address):
 
 phase by phase (every hazard's first step, then every hazard's second, ...), and
 times each call and the whole run (wall clock). ``BIHUAN_NOTIFY`` is on, as in
-production, so each transition also enqueues its notification task after the
-commit (a second INSERT + COMMIT with the database task backend). Evidence files
+production, so each transition also enqueues its notification task in its own
+transaction (the outbox row of the database task backend). Evidence files
 go to a temporary ``MEDIA_ROOT`` that is removed afterwards.
 
 Baseline, in the same run: the raw SQL writes of the same rows for the same
@@ -212,19 +212,21 @@ class Breakdown:
 
     def __enter__(self) -> Breakdown:
         from django.db.backends.base.base import BaseDatabaseWrapper
-        from django_tasks_db.backend import DatabaseBackend
 
         from bihuan.audit import services as audit
+        from bihuan.dashboard import summaries
         from bihuan.hazards import services
-        from bihuan.hazards.models import Hazard, HazardEvent
+        from bihuan.hazards.statements import Batch
+        from bihuan.notifications import outbox
 
-        self._wrap(services, "_lock", "lock: SELECT .. FOR UPDATE, joins, scope")
-        self._wrap(Hazard, "save", "hazard UPDATE")
-        self._wrap(HazardEvent, "save", "event INSERT")
-        self._wrap(audit, "record", "audit: head SELECT + INSERT")
-        self._wrap(services, "_store_evidence", "evidence: file + INSERT")
+        self._wrap(services, "_lock", "lock + reads: one SELECT .. FOR UPDATE")
+        self._wrap(services, "_validate_evidence", "evidence: decode the photo")
+        self._wrap(summaries, "record_hazard_event", "summary hook (bookings)")
+        self._wrap(audit, "new_entry", "audit entry (hash)")
+        self._wrap(outbox, "enqueue_in", "enqueue (outbox row)")
+        self._wrap(services, "_store_evidence", "evidence: file write")
+        self._wrap(Batch, "run", "writes: one batch of statements")
         self._wrap(BaseDatabaseWrapper, "commit", "COMMIT (WAL flush)")
-        self._wrap(DatabaseBackend, "enqueue", "enqueue (outbox row, same txn)")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -318,6 +320,9 @@ def run_services(setup: Setup, hazards: list[int], seed: int, *, fresh_scope: bo
             with CaptureQueriesContext(connection) as ctx:
                 call(hid, action)
             queries[action].append(len(ctx.captured_queries))
+            # The services send several statements in one query text (one round trip).
+            queries[f"{action} statements"].append(
+                sum(q["sql"].count(";\n") + 1 for q in ctx.captured_queries))
         else:
             call(hid, action)
         latencies[action].append(perf() - t)
@@ -511,9 +516,12 @@ def bench(n: int, seed: int, *, fresh_scope: bool, profile_path: str | None,
     print(f"transitions: warm-up on {WARMUP} hazards (queries counted)", flush=True)
     _w, _l, queries = run_services(setup, setup.warmup[:WARMUP], seed + 1,
                                    fresh_scope=fresh_scope, count_queries=True)
-    per_action_queries = {a: max(set(q), key=q.count) for a, q in queries.items()}
-    print("  SQL statements per transition: " + ", ".join(
-        f"{a} {q}" for a, q in sorted(per_action_queries.items())), flush=True)
+    modes = {a: max(set(q), key=q.count) for a, q in queries.items()}
+    per_action_queries = {a: q for a, q in modes.items() if not a.endswith(" statements")}
+    per_action_statements = {a: modes[f"{a} statements"] for a in per_action_queries}
+    print("  SQL round trips (statements) per transition: " + ", ".join(
+        f"{a} {q} ({per_action_statements[a]})" for a, q in sorted(per_action_queries.items())),
+        flush=True)
 
     # CPU timer: wall time would charge the waits on the server to whatever was running.
     profile = cProfile.Profile(time.process_time) if profile_path else None
@@ -600,6 +608,7 @@ def bench(n: int, seed: int, *, fresh_scope: bool, profile_path: str | None,
     report(rows, name, notes=notes, extra={
         "hazards": n, "seed": seed, "world": setup.kind, "town": setup.town,
         "fresh_scope": fresh_scope, "queries_per_action": per_action_queries,
+        "statements_per_action": per_action_statements,
         "ours_wall_s": wall, "ours_transitions": len(ours_all),
         "raw_transitions": len(_all(raw_lat)),
         "tasks_enqueued": tasks, "synchronous_commit": synchronous_commit,

@@ -54,26 +54,68 @@ def stream_for(obj: models.Model) -> str:
     return f"{obj._meta.label_lower}:{obj.pk}"
 
 
-def _head(stream: str) -> tuple[int, str]:
-    """(last sequence, last hash) of ``stream``: its newest entry, else its purge checkpoint."""
+def head_statement(stream: str) -> tuple[str, list[Any]]:
+    """The query of :func:`stream_head`, for a caller that sends it with others."""
     from django.db import connection
 
     entries = connection.ops.quote_name(AuditEntry._meta.db_table)
     checkpoints = connection.ops.quote_name(AuditCheckpoint._meta.db_table)
+    return (
+        "SELECT seq, hash FROM ("  # noqa: S608 (table names, not input)
+        f"SELECT * FROM (SELECT seq, hash, 0 AS src FROM {entries} WHERE stream = %s "
+        "ORDER BY seq DESC LIMIT 1) AS e "
+        f"UNION ALL SELECT seq, hash, 1 AS src FROM {checkpoints} WHERE stream = %s"
+        ") AS heads ORDER BY src LIMIT 1",
+        [stream, stream],
+    )
+
+
+def head_from(rows: list[tuple[Any, ...]]) -> tuple[int, str]:
+    """(last sequence, last hash) from the rows of :func:`head_statement`."""
+    if rows:  # with no entry left, the chain resumes after the checkpoint
+        return int(rows[0][0]), str(rows[0][1])
+    return 0, GENESIS
+
+
+def stream_head(stream: str) -> tuple[int, str]:
+    """(last sequence, last hash) of ``stream``: its newest entry, else its purge checkpoint."""
+    from django.db import connection
+
     # One round trip on every append (most streams are new: an entry, else a checkpoint).
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT seq, hash FROM ("  # noqa: S608 (table names, not input)
-            f"SELECT * FROM (SELECT seq, hash, 0 AS src FROM {entries} WHERE stream = %s "
-            "ORDER BY seq DESC LIMIT 1) AS e "
-            f"UNION ALL SELECT seq, hash, 1 AS src FROM {checkpoints} WHERE stream = %s"
-            ") AS heads ORDER BY src LIMIT 1",
-            [stream, stream],
-        )
-        row = cursor.fetchone()
-    if row is not None:  # with no entry left, the chain resumes after the checkpoint
-        return int(row[0]), str(row[1])
-    return 0, GENESIS
+        cursor.execute(*head_statement(stream))
+        return head_from(cursor.fetchall())
+
+
+def new_entry(
+    action: str,
+    *,
+    actor: Any | None,
+    head: tuple[int, str],
+    obj: models.Model | None = None,
+    stream: str | None = None,
+    data: dict[str, Any] | None = None,
+    client_ip: str | None = None,
+) -> AuditEntry:
+    """The next entry of ``stream`` after ``head``, hashed, not yet saved."""
+    if stream is None:
+        stream = stream_for(obj) if obj is not None else "system"
+    seq, prev = head
+    entry = AuditEntry(
+        stream=stream,
+        seq=seq + 1,
+        at=clock.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_repr=str(actor) if actor is not None else "",
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        data=json.loads(json.dumps(data or {}, default=str)),
+        client_ip=client_ip,
+        prev_hash=prev,
+    )
+    entry.hash = entry_hash(entry)
+    return entry
 
 
 def record(
@@ -99,21 +141,8 @@ def record(
         stream = stream_for(obj) if obj is not None else "system"
     attempts = 1 if locked else 8
     for attempt in range(attempts):
-        seq, prev = _head(stream)
-        entry = AuditEntry(
-            stream=stream,
-            seq=seq + 1,
-            at=clock.now(),
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_repr=str(actor) if actor is not None else "",
-            action=action,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            data=json.loads(json.dumps(data or {}, default=str)),
-            client_ip=client_ip,
-            prev_hash=prev,
-        )
-        entry.hash = entry_hash(entry)
+        entry = new_entry(action, actor=actor, head=stream_head(stream), obj=obj, stream=stream,
+                          data=data, client_ip=client_ip)
         if locked:
             entry.save(force_insert=True)
             return entry

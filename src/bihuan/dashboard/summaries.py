@@ -42,6 +42,7 @@ from bihuan.dashboard.models import (
     new_stamp,
 )
 from bihuan.hazards.choices import HazardAction, HazardState, Severity
+from bihuan.hazards.statements import Batch
 from bihuan.inspections.choices import InspectionKind
 
 # Inspections by the area's own people: what a cross-inspection can catch out.
@@ -175,8 +176,11 @@ def _book(deltas: Deltas, area_id: int, campaign_key: int,
         cell[name] = cell.get(name, 0) + amount
 
 
-def apply(deltas: Deltas) -> None:
-    """Add ``deltas`` to the day rows and the totals (one upsert statement each)."""
+def apply(deltas: Deltas, batch: Batch | None = None) -> None:
+    """Add ``deltas`` to the day rows and the totals (one upsert statement each).
+
+    With ``batch``, the statements join the caller's batch instead of running now.
+    """
     deltas = {key: cell for key, cell in deltas.items() if any(cell.values())}
     if not deltas:
         return
@@ -193,11 +197,13 @@ def apply(deltas: Deltas) -> None:
         row = totals.setdefault((area_id, campaign_key), [0] * len(COUNTERS))
         for i, c in enumerate(COUNTERS):
             row[i] += cell.get(c, 0)
-    _upsert(day_table, ["area_id", "campaign_key", "day"], day_rows)
-    upsert_totals({key: dict(zip(COUNTERS, row, strict=True)) for key, row in totals.items()})
+    _upsert(day_table, ["area_id", "campaign_key", "day"], day_rows, batch=batch)
+    upsert_totals({key: dict(zip(COUNTERS, row, strict=True)) for key, row in totals.items()},
+                  batch=batch)
 
 
-def upsert_totals(totals: dict[tuple[int, int], dict[str, int]]) -> None:
+def upsert_totals(totals: dict[tuple[int, int], dict[str, int]],
+                  batch: Batch | None = None) -> None:
     """Add to the total rows of (area, campaign key), each with a new stamp.
 
     Every total row written gets a new stamp, even when its net change is zero
@@ -206,28 +212,38 @@ def upsert_totals(totals: dict[tuple[int, int], dict[str, int]]) -> None:
     """
     rows = [[area_id, key, *(cell.get(c, 0) for c in COUNTERS), new_stamp()]
             for (area_id, key), cell in sorted(totals.items())]
-    _upsert(AreaStats._meta.db_table, ["area_id", "campaign_key"], rows, replace=["stamp"])
+    _upsert(AreaStats._meta.db_table, ["area_id", "campaign_key"], rows, replace=["stamp"],
+            batch=batch)
 
 
-def _upsert(table: str, key: list[str], rows: list[list[Any]], chunk: int = 500,
-            replace: list[str] | None = None) -> None:
-    """Add the counters of ``rows`` to the rows of ``key``; ``replace`` columns are overwritten."""
+@lru_cache(maxsize=64)
+def _upsert_sql(table: str, key: tuple[str, ...], count: int, replace: tuple[str, ...]) -> str:
+    """The upsert of ``count`` rows (built once per shape: transitions repeat a few)."""
     qn = connection.ops.quote_name
-    replace = replace or []
     columns = [*key, *COUNTERS, *replace]
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     updates = ", ".join([f"{qn(c)} = {qn(table)}.{qn(c)} + excluded.{qn(c)}" for c in COUNTERS]
                         + [f"{qn(c)} = excluded.{qn(c)}" for c in replace])
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk):
-            part = rows[start:start + chunk]
-            # Table and column names come from the models, never from input.
-            sql = (
-                f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES "  # noqa: S608
-                + ", ".join([placeholders] * len(part))
-                + f" ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET {updates}"
-            )
-            cursor.execute(sql, [value for row in part for value in row])
+    # Table and column names come from the models, never from input.
+    return (
+        f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES "  # noqa: S608
+        + ", ".join([placeholders] * count)
+        + f" ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET {updates}"
+    )
+
+
+def _upsert(table: str, key: list[str], rows: list[list[Any]], chunk: int = 500,
+            replace: list[str] | None = None, batch: Batch | None = None) -> None:
+    """Add the counters of ``rows`` to the rows of ``key``; ``replace`` columns are overwritten."""
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        statement = (_upsert_sql(table, tuple(key), len(part), tuple(replace or ())),
+                     [value for row in part for value in row])
+        if batch is not None:
+            batch.add(statement)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(*statement)
 
 
 # ---------------------------------------------------------------- the hooks
@@ -257,6 +273,34 @@ def _missed(hazard: Any, registered_at: dt.datetime, kind: str | None = None
         .exists()
     )
     return True, clean
+
+
+# The columns of a hazard's HazardMetricState row.
+_STATE_FIELDS = ("found", "open", "closed", "closed_on_time", "major_open", "overdue_from",
+                 "episode_deadline", "cross_found", "missed", "submitted_on")
+
+
+def state_statement(hazard_id: int) -> tuple[str, list[Any]]:
+    """The query of the hazard's HazardMetricState row, for a transition that sends it
+    with its row lock; pass :func:`state_from` of its rows to :func:`record_hazard_event`
+    as ``old``."""
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(name) for name in _STATE_FIELDS)
+    table = qn(HazardMetricState._meta.db_table)
+    return f"SELECT {columns} FROM {table} WHERE hazard_id = %s", [hazard_id]  # noqa: S608
+
+
+def state_from(rows: list[tuple[Any, ...]]) -> Contribution | None:
+    """The stored contribution from the rows of :func:`state_statement` (None: no row)."""
+    if not rows:
+        return None
+    values = dict(zip(_STATE_FIELDS, rows[0], strict=True))
+    for name, value in values.items():
+        if isinstance(value, str):  # SQLite returns dates as text
+            values[name] = dt.date.fromisoformat(value)
+        elif isinstance(value, int) and not isinstance(value, bool):  # ... booleans as 0/1
+            values[name] = bool(value)
+    return Contribution(**values)
 
 
 def _contribution_of(state: HazardMetricState | None) -> Contribution | None:
@@ -297,16 +341,22 @@ def deferred() -> Iterator[None]:
     rebuild()
 
 
-def record_hazard_event(hazard: Any, event: Any) -> None:
+_UNREAD: Any = object()
+
+
+def record_hazard_event(hazard: Any, event: Any, *, old: Contribution | None = _UNREAD,
+                        batch: Batch | None = None) -> None:
     """The hook: book what ``event`` changed in ``hazard``'s contribution.
 
     Runs in the transition's transaction, under the hazard's row lock (which
     serialises the transitions of one hazard, and so the reads of its state row).
+    ``old``: the hazard's stored contribution when the caller read it with the lock
+    (:func:`state_statement`); ``batch``: the caller's statement batch to write through.
     """
     if _deferred.get():
         return
-    stored = HazardMetricState.objects.filter(hazard_id=hazard.pk).first()
-    old = _contribution_of(stored)
+    if old is _UNREAD:
+        old = _contribution_of(HazardMetricState.objects.filter(hazard_id=hazard.pk).first())
     view = HazardView(state=hazard.state, deadline=hazard.deadline,
                       paused=hazard.clock_paused_since is not None, severity=hazard.severity)
     day = local_day(event.at)
@@ -318,13 +368,16 @@ def record_hazard_event(hazard: Any, event: Any) -> None:
     _book(deltas, hazard.area_id, hazard.campaign_id or 0,
           changes(old, new, action=event.action, day=day,
                   registered_on=local_day(hazard.registered_at)))
-    apply(deltas)
+    writes = batch if batch is not None else Batch()
+    apply(deltas, batch=writes)
     if new != old:
         row = _state_row(hazard.pk, new)
-        if stored is None:
-            row.save(force_insert=True)
+        if old is None:
+            writes.add_insert(row)
         else:
-            row.save(force_update=True)
+            writes.add_update(row, _STATE_FIELDS)
+    if batch is None:
+        writes.run()
 
 
 def record_inspection(inspection: Any) -> None:

@@ -5,6 +5,10 @@ state and separation of duties, writes the hazard, appends exactly one
 ``HazardEvent`` and one audit entry, all in one transaction, and enqueues
 the notification task in the same transaction (the worker sees it only after
 the commit). Nothing else writes a hazard's state.
+
+On PostgreSQL a transition costs four round trips: BEGIN, the row lock with what the
+transition reads (:func:`_lock`), its writes as one batch of statements
+(:mod:`bihuan.hazards.statements`), COMMIT.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,8 +24,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, F, Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from bihuan.accounts.choices import Role
@@ -55,6 +61,7 @@ from bihuan.hazards.models import (
     Supervision,
 )
 from bihuan.hazards.rules import FIELD, TOWN_OR_ABOVE, Transition, transition_for
+from bihuan.hazards.statements import Batch, select
 from bihuan.places.models import Place
 
 A = HazardAction
@@ -96,6 +103,7 @@ class _Step:
     reason: str
     client_ip: str | None
     from_state: str
+    reads: _Reads
     data: dict[str, Any] = field(default_factory=dict)
     fields: set[str] = field(default_factory=set)
 
@@ -124,8 +132,10 @@ def _validate_evidence(files: Sequence[EvidenceFile]) -> list[tuple[EvidenceFile
 
 
 def _store_evidence(
-    hazard: Hazard, event: HazardEvent, files: list[tuple[EvidenceFile, str]], actor: Any
-) -> None:
+    hazard: Hazard, event: HazardEvent, files: Sequence[tuple[EvidenceFile, str]], actor: Any,
+    batch: Batch,
+) -> list[str]:
+    """Write the files and queue their rows in ``batch``; the names of the files written."""
     # The original bytes are kept, EXIF and all: the digest is of what was uploaded.
     written: list[str] = []
     for item, content_type in files:
@@ -149,7 +159,20 @@ def _store_evidence(
                 raise StorageFull() from error
             raise
         written.append(str(evidence.file.name))
-        evidence.save(force_insert=True)
+        batch.add_insert(evidence)
+    return written
+
+
+def _run(batch: Batch, written: list[str]) -> None:
+    """Run the transition's writes; if they fail, its evidence files go too."""
+    try:
+        batch.run()
+    except BaseException:
+        storage = Evidence._meta.get_field("file").storage
+        for name in written:
+            with contextlib.suppress(OSError):
+                storage.delete(name)
+        raise
 
 
 def _require_reason(reason: str) -> str:
@@ -251,20 +274,106 @@ def field_access(actor: Any, place_id: Place | int | str) -> FieldAccess:
     return FieldAccess(place_obj, [granted], assignment)
 
 
-def _lock(hazard: Hazard | int, actor: Any) -> Hazard:
-    hazard_id = hazard.pk if isinstance(hazard, Hazard) else hazard
+# Stands for the hazard's id in the compiled queries below; no hazard has a negative id.
+_ANY_HAZARD = -7_340_912_658_113
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A SELECT of one hazard compiled once, run again for any hazard id: compiling
+    a query costs more client CPU than the database spends running it."""
+
+    compiler: Any
+    sql: str
+    params: tuple[Any, ...]
+    pk_at: int
+    fields: list[str]  # the model's columns, first in the row
+    annotations: dict[str, int]
+
+    @classmethod
+    def of(cls, queryset: Any) -> _Compiled:
+        queryset = queryset.filter(pk=_ANY_HAZARD).order_by()
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        at = [i for i, p in enumerate(params) if type(p) is int and p == _ANY_HAZARD]
+        if len(at) != 1:  # pragma: no cover - the stand-in must be the one hazard id
+            raise AssertionError("the query names the hazard more than once")
+        fields: list[str] = []
+        if compiler.klass_info is not None:
+            first, *_middle, last = compiler.klass_info["select_fields"]
+            fields = [col.target.attname for col, _s, _a in compiler.select[first:last + 1]]
+        return cls(compiler, sql, tuple(params), at[0], fields,
+                   dict(compiler.annotation_col_map))
+
+    def statement(self, pk: int) -> tuple[str, list[Any]]:
+        params = list(self.params)
+        params[self.pk_at] = pk
+        return self.sql, params
+
+    def row(self, rows: list[tuple[Any, ...]]) -> tuple[Any, ...] | None:
+        """The one row, through the ORM's own converters (SQLite's dates are text...)."""
+        return next(iter(self.compiler.results_iter(results=[rows])), None) if rows else None
+
+
+@functools.lru_cache(maxsize=512)
+def _lock_query(visible: Q) -> _Compiled:
+    """The hazard's row lock, within ``visible`` (the actor's ``visible_to`` condition:
+    the cache key, so actors of one scope share the compiled query). On PostgreSQL it
+    also reserves the id of the transition's event, so that every write of the
+    transition can go to the database in one batch."""
+    reads: dict[str, Any] = {
+        # The party's login is all the role check needs: one value, not two model rows.
+        "area_path": F("area__path"), "party_user_id": F("place__party__user_id"),
+    }
+    if connection.vendor == "postgresql":
+        reads["event_id"] = RawSQL("nextval(pg_get_serial_sequence(%s, %s))",
+                                   (HazardEvent._meta.db_table, "id"),
+                                   output_field=BigIntegerField())
     # The row lock serialises transitions of one hazard: two verifiers closing it
     # at once queue here, and the second sees the first one's state and version.
-    queryset = (
-        Hazard.objects.visible_to(actor)
-        .select_for_update(of=("self",))
-        # The party's login is all the role check needs: one value, not two model rows.
-        .annotate(area_path=F("area__path"), party_user_id=F("place__party__user_id"))
+    return _Compiled.of(
+        Hazard.objects.filter(visible).select_for_update(of=("self",)).annotate(**reads)
     )
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """What a transition reads along with its row lock (see :func:`_lock`)."""
+
+    state: Any  # the dashboard's stored contribution of the hazard (None: no row yet)
+    audit_head: tuple[int, str]
+    event_id: int | None  # reserved on PostgreSQL
+
+
+def _lock(hazard: Hazard | int, actor: Any) -> tuple[Hazard, _Reads]:
+    """The hazard, row-locked, and what its transition reads: its dashboard state row
+    (for the summary hook) and its audit chain's head.
+
+    All in one round trip: the reads are statements of their own after the lock, so
+    they start once it is granted and see what its previous holder committed.
+    """
+    from bihuan.dashboard.summaries import state_from, state_statement
+
+    hazard_id = hazard.pk if isinstance(hazard, Hazard) else hazard
     try:
-        return queryset.get(pk=hazard_id)
-    except (Hazard.DoesNotExist, ValueError, TypeError):
+        pk = Hazard._meta.pk.get_prep_value(hazard_id)
+    except (ValueError, TypeError):
         raise NotFound() from None
+    visible = Hazard.objects.scope_filter(actor)
+    if visible is None or pk is None or not 0 < pk < 2**63:
+        raise NotFound()
+    lock = _lock_query(visible)
+    stream = f"{Hazard._meta.label_lower}:{pk}"  # audit.stream_for of the hazard
+    locked_rows, state_rows, head_rows = select(
+        [lock.statement(pk), state_statement(pk), audit.head_statement(stream)])
+    row = lock.row(locked_rows)
+    if row is None:
+        raise NotFound()
+    locked = Hazard.from_db(connection.alias, lock.fields, row[:len(lock.fields)])
+    for name, at in lock.annotations.items():
+        setattr(locked, name, row[at])
+    return locked, _Reads(state=state_from(state_rows), audit_head=audit.head_from(head_rows),
+                          event_id=getattr(locked, "event_id", None))
 
 
 def allowed_actions(hazard: Hazard, user: Any) -> list[HazardAction]:
@@ -290,7 +399,7 @@ def _begin(
     expected_version: int | None = None,
     client_ip: str | None = None,
 ) -> _Step:
-    locked = _lock(hazard, actor)
+    locked, reads = _lock(hazard, actor)
     if expected_version is not None and locked.version != expected_version:
         raise Conflict()
     step = transition_for(action)
@@ -308,51 +417,70 @@ def _begin(
         reason = _require_reason(reason)
     return _Step(hazard=locked, transition=step, grant=grant, actor=actor,
                  reason=(reason or "").strip(), client_ip=client_ip,
-                 from_state=locked.state)
+                 from_state=locked.state, reads=reads)
 
 
 def _append_event(
     hazard: Hazard, *, action: HazardAction, from_state: str, actor: Any, role: str,
-    reason: str, data: dict[str, Any], client_ip: str | None,
+    reason: str, data: dict[str, Any], client_ip: str | None, batch: Batch,
+    reads: _Reads | None = None,
 ) -> HazardEvent:
-    event = HazardEvent(
-        hazard=hazard, seq=hazard.version, action=action, from_state=from_state,
-        to_state=hazard.state, actor=actor, actor_role=role, at=clock.now(), reason=reason,
-        data=data, client_ip=client_ip,
-    )
-    event.save(force_insert=True)
+    """Queue in ``batch`` the event, its summary bookings, its audit entry and its
+    notification. What :func:`_lock` read (``reads``) is used, not read again.
+    """
     from bihuan.dashboard.summaries import record_hazard_event
 
+    event = HazardEvent(
+        pk=reads.event_id if reads else None, hazard=hazard, seq=hazard.version,
+        action=action, from_state=from_state, to_state=hazard.state, actor=actor,
+        actor_role=role, at=clock.now(), reason=reason, data=data, client_ip=client_ip,
+    )
+    if event.pk is None:  # no id reserved: the notification's task row needs it now
+        batch.insert_now(event)
+    else:
+        batch.add_insert(event)
     # The dashboard's summary rows change in the same transaction as the hazard.
-    record_hazard_event(hazard, event)
-    audit.record(
-        f"hazard.{action}", actor=actor, obj=hazard, client_ip=client_ip,
+    if reads is not None:
+        record_hazard_event(hazard, event, old=reads.state, batch=batch)
+    else:
+        record_hazard_event(hazard, event, batch=batch)
+    stream = audit.stream_for(hazard)
+    # The hazard's row lock (or, at registration, its new row) makes this
+    # transaction the stream's only writer: the head read stays the head.
+    head = reads.audit_head if reads is not None else audit.stream_head(stream)
+    batch.add_insert(audit.new_entry(
+        f"hazard.{action}", actor=actor, head=head, obj=hazard, stream=stream,
+        client_ip=client_ip,
         data={"event": event.seq, "from": from_state, "to": hazard.state,
               "role": role, "reason": reason, **data},
-        locked=True,  # _lock holds the hazard's row: its stream has one writer at a time
-    )
+    ))
     if getattr(settings, "BIHUAN_NOTIFY", True):
         from bihuan.hazards.tasks import notify_hazard_event
+        from bihuan.notifications.outbox import enqueue_in
 
         # A transactional outbox: the task row commits (or rolls back) with the
         # transition, so the worker acts only after commit and a crash between
         # commit and enqueue cannot lose a notice. It also saves a second commit.
-        notify_hazard_event.enqueue(event.pk)
+        enqueue_in(batch, notify_hazard_event, event.pk)
     return event
 
 
-def _finish(step: _Step) -> tuple[Hazard, HazardEvent]:
+def _finish(step: _Step, evidence: Sequence[tuple[EvidenceFile, str]] = ()
+            ) -> tuple[Hazard, HazardEvent]:
     hazard = step.hazard
     if step.transition.target is not None:
         hazard.state = step.transition.target
         step.fields.add("state")
     hazard.version += 1
     step.fields.add("version")
-    hazard.save(update_fields=sorted(step.fields))
+    batch = Batch()
+    batch.add_update(hazard, sorted(step.fields))
     event = _append_event(
         hazard, action=step.transition.action, from_state=step.from_state, actor=step.actor,
         role=step.grant.role, reason=step.reason, data=step.data, client_ip=step.client_ip,
+        batch=batch, reads=step.reads,
     )
+    _run(batch, _store_evidence(hazard, event, evidence, step.actor, batch))
     return hazard, event
 
 
@@ -458,14 +586,15 @@ def register_hazard(
             raise ValidationFailed(_("State the rectification requirement."),
                                    field="requirement")
     hazard.save(force_insert=True)
+    batch = Batch()
     event = _append_event(
         hazard, action=action, from_state="", actor=actor, role=grant.role, reason="",
         data={"deadline": hazard.deadline.isoformat() if hazard.deadline else None,
               "code": hazard.code, "severity": hazard.severity,
               "major_candidate": candidate},
-        client_ip=client_ip,
+        client_ip=client_ip, batch=batch,
     )
-    _store_evidence(hazard, event, checked, actor)
+    _run(batch, _store_evidence(hazard, event, checked, actor, batch))
     return hazard
 
 
@@ -520,9 +649,7 @@ def submit_rectification(
             _("An extension request is pending; wait for the decision first.")
         )
     _set(step, rectification_submitted_by=actor)
-    hazard_obj, event = _finish(step)
-    _store_evidence(hazard_obj, event, checked, actor)
-    return hazard_obj
+    return _finish(step, evidence=checked)[0]
 
 
 @transaction.atomic

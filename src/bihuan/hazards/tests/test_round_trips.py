@@ -1,0 +1,65 @@
+"""A transition's reads and writes go to the database in few round trips, and a
+failing write takes the whole transition back (files included)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
+
+from bihuan.accounts.scopes import scope_of
+from bihuan.audit.models import AuditEntry
+from bihuan.hazards import services
+from bihuan.hazards.choices import HazardState
+from bihuan.hazards.models import Evidence, Hazard, HazardEvent
+from bihuan.testing import after_photo, before_photo
+
+pytestmark = pytest.mark.django_db
+
+
+def _register(world):
+    place = world.places["baita_rental"]
+    item = next(i for i in world.checklist_for(place).items.all() if i.severity == "general")
+    return services.register_hazard(actor=world.users["baita_grid_worker"], place=place,
+                                     item=item, description="", evidence=[before_photo()])
+
+
+def test_a_transition_is_one_lock_with_its_reads_and_one_batch_of_writes(world, on_postgres):
+    if not on_postgres:
+        pytest.skip("SQLite runs the statements one by one (no round trips to save)")
+    hazard = _register(world)
+    officer = world.users["east_officer"]
+    landlord = world.users["landlord"]
+    scope_of(officer), scope_of(landlord)  # a request reads the scope once, before
+    services.submit_rectification(hazard, actor=landlord, evidence=[after_photo(1)])
+    with CaptureQueriesContext(connection) as ctx:
+        services.pass_verification(hazard.pk, actor=officer)
+    # The test's transaction makes the service's BEGIN/COMMIT a savepoint and its release.
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert len(sql) == 4, "\n".join(sql)
+    assert "FOR UPDATE" in sql[1] and "audit_auditentry" in sql[1]
+    assert sql[2].startswith("UPDATE") and "INSERT INTO \"hazards_hazardevent\"" in sql[2]
+
+
+def test_a_failing_write_rolls_the_transition_back_and_removes_its_files(world, monkeypatch):
+    hazard = _register(world)
+    landlord = world.users["landlord"]
+    before = (HazardEvent.objects.count(), AuditEntry.objects.count(), Evidence.objects.count())
+    storage = Evidence._meta.get_field("file").storage
+    files_before = {p for p in Path(storage.location).rglob("*") if p.is_file()}
+
+    from bihuan.hazards.statements import Batch
+
+    def fail(self: Batch) -> None:
+        raise IntegrityError("simulated")
+
+    monkeypatch.setattr(Batch, "run", fail)
+    with pytest.raises(IntegrityError):
+        services.submit_rectification(hazard.pk, actor=landlord, evidence=[after_photo(2)])
+    monkeypatch.undo()
+    assert Hazard.objects.get(pk=hazard.pk).state == HazardState.RECTIFYING
+    assert (HazardEvent.objects.count(), AuditEntry.objects.count(),
+            Evidence.objects.count()) == before
+    assert {p for p in Path(storage.location).rglob("*") if p.is_file()} == files_before
