@@ -101,7 +101,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the user read in the session's query (accounts/sessions.py).
+    "bihuan.accounts.sessions.SessionUserAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle/absolute session timeouts, the second factor, administrators' password age.
     "bihuan.core.middleware.SessionSecurityMiddleware",
@@ -312,6 +313,8 @@ BIHUAN_PERSONAL_DATA_ROLES = frozenset(
     if role.strip()
 )
 
+# Database sessions that carry their user's id: one query reads both per request.
+SESSION_ENGINE = "bihuan.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -22,3 +22,13 @@ class LockoutModelBackend(ModelBackend):
             make_password(password)
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id: Any) -> Any:
+        # The user read in the same query as the session (``accounts.sessions``), with
+        # the same check Django makes of one read by id; otherwise read by id.
+        from bihuan.accounts.sessions import user_read_with_session
+
+        user = user_read_with_session(user_id)
+        if user is None:
+            return super().get_user(user_id)
+        return user if self.user_can_authenticate(user) else None

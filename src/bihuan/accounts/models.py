@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -144,3 +147,28 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class UserSession(AbstractBaseSession):
+    """A login session, stored with the id of its user (``bihuan.accounts.sessions``).
+
+    The column lets one query read the session and its user on every request; the
+    session's own data stays what authenticates (the user id, the backend and the
+    password hash Django checks). No foreign-key constraint: as with Django's own
+    sessions, a user's deletion leaves their sessions to expire, and they no longer
+    authenticate anyone.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False,
+                             null=True, blank=True, related_name="+",
+                             verbose_name=_("user"))
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls) -> type[Any]:
+        from bihuan.accounts.sessions import SessionStore
+
+        return SessionStore

@@ -202,17 +202,33 @@ class WalkForm(_PositionMixin):
         self.can_fix_on_spot = can_fix_on_spot
         self._deadlines: dict[int | None, dt.date | None] = {}
         for item in items:
-            code = item.code
-            for key, template in _ITEM_FIELDS.items():
-                self.fields[f"{key}-{code}"] = _copy(template)
-            self.fields[f"requirement-{code}"].initial = item.requirement
-            # Only a page being shown needs the proposed deadline: a submitted form
-            # never reads it. Counting working days is not free, so it is counted when
-            # asked for, once per rule.
-            self.fields[f"deadline-{code}"].initial = partial(self._proposed_deadline,
-                                                              item.deadline_rule)
+            self.fields[f"r-{item.code}"] = _copy(_ITEM_FIELDS["r"])
+            # A submitted walk reads the finding of a failed item only (``clean``,
+            # ``findings``): the six finding fields of every other item would be built
+            # and cleaned for nothing, and they are most of the form's cost. A page
+            # shown again with its errors gets them in ``groups``.
+            if not self.is_bound or self._marked_failed(item):
+                self._add_finding_fields(item)
         for hazard in carried:
             self.fields[f"c-{hazard.pk}"] = _copy(_CARRIED_FIELD)
+
+    def _marked_failed(self, item: ChecklistItem) -> bool:
+        # What the outcome field's widget reads (the last value of the name).
+        return bool(self.data.get(f"r-{item.code}") == ItemOutcome.FAIL)
+
+    def _add_finding_fields(self, item: ChecklistItem) -> None:
+        code = item.code
+        if f"requirement-{code}" in self.fields:
+            return
+        for key, template in _ITEM_FIELDS.items():
+            if key != "r":
+                self.fields[f"{key}-{code}"] = _copy(template)
+        self.fields[f"requirement-{code}"].initial = item.requirement
+        # Only a page being shown needs the proposed deadline: a submitted form
+        # never reads it. Counting working days is not free, so it is counted when
+        # asked for, once per rule.
+        self.fields[f"deadline-{code}"].initial = partial(self._proposed_deadline,
+                                                          item.deadline_rule)
 
     def _proposed_deadline(self, rule: DeadlineRule | None) -> dt.date | None:
         key = rule.pk if rule is not None else None
@@ -229,6 +245,9 @@ class WalkForm(_PositionMixin):
             name = localized(item, "category")
             group = groups.setdefault(name, CategoryGroup(name))
             code = item.code
+            # Shown again after an error: the items not marked failed get their
+            # finding fields now, bound to what was sent (a finding may be on its way).
+            self._add_finding_fields(item)
             fields = {
                 key: self[f"{key}-{code}"]
                 for key in ("requirement", "deadline", "detail", "before", "spot", "after")

@@ -203,8 +203,10 @@ def _submit(
     record_inspection(inspection)
     merged: dict[str, str] = dict.fromkeys((f.item_code for f in findings), ItemOutcome.FAIL)
     merged.update(results)
+    # By id: a row per item, and setting the related objects costs more than the rows.
     InspectionResult.objects.bulk_create(
-        [InspectionResult(inspection=inspection, item=by_code[code], outcome=outcome)
+        [InspectionResult(inspection_id=inspection.pk, item_id=by_code[code].pk,
+                          outcome=outcome)
          for code, outcome in merged.items()]
     )
     # Read committed: a read here sees no more than the caller's read a moment ago
@@ -218,7 +220,7 @@ def _submit(
             raise ValidationFailed(_("A carried-forward hazard is not open at this place."),
                                    field="carried")
     CarriedHazard.objects.bulk_create(
-        [CarriedHazard(inspection=inspection, hazard_id=hid,
+        [CarriedHazard(inspection_id=inspection.pk, hazard_id=hid,
                        outcome=carried.get(hid, FollowUpOutcome.NOT_CHECKED))
          for hid in open_by_id]
     )

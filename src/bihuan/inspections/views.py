@@ -30,7 +30,7 @@ from bihuan.accounts.models import Membership, OrgUnit, Team
 from bihuan.areas.choices import AreaLevel
 from bihuan.areas.models import Area
 from bihuan.campaigns.models import Campaign
-from bihuan.checklists.choices import ChecklistDomain, ItemSeverity
+from bihuan.checklists.choices import ChecklistDomain, ChecklistStatus, ItemSeverity
 from bihuan.checklists.models import Checklist, ChecklistItem
 from bihuan.core import clock
 from bihuan.core.errors import DomainError, NotFound
@@ -118,12 +118,26 @@ def _checklists(place: Place) -> list[Checklist]:
     return sorted(found, key=lambda c: (c.domain != ChecklistDomain.FIRE, c.code))
 
 
+def _path_and_ancestors(path: str) -> list[str]:
+    """``a/b/c/`` → ``a/``, ``a/b/``, ``a/b/c/``."""
+    codes = [c for c in path.split("/") if c]
+    return ["".join(f"{c}/" for c in codes[: i + 1]) for i in range(len(codes))]
+
+
 def _campaign(user: Any, place: Place) -> Campaign | None:
-    """The running campaign that covers the place, the most local one first."""
+    """The running campaign that covers the place, the most local one first.
+
+    Only campaigns of the place's area or an area above it cover it. Each of those is
+    visible to ``user``, whose own scope reaches the place (``_visit`` asks only then):
+    the campaign's area and the user's area both lie on the place's path, so one
+    contains the other, which is what ``Campaign.objects.visible_to`` asks. Reading
+    them by the place's path alone is the same answer in a simpler query.
+    """
     today = clock.today()
     running = [
-        c for c in Campaign.objects.visible_to(user).select_related("area").filter(
-            starts_on__lte=today, ends_on__gte=today
+        c for c in Campaign.objects.select_related("area").filter(
+            area__path__in=_path_and_ancestors(place.area.path),
+            starts_on__lte=today, ends_on__gte=today,
         )
         if place.area.path.startswith(c.area.path)
         and (not c.place_kinds or place.kind in c.place_kinds)
@@ -180,8 +194,27 @@ def start(request: HttpRequest, place_pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- the walk
 
 
-def _items(checklist: Checklist) -> list[ChecklistItem]:
-    return list(checklist.items.select_related("deadline_rule").order_by("order", "id"))
+def _walk_checklist(place: Place, checklist_pk: int) -> tuple[Checklist, list[ChecklistItem]]:
+    """The checklist to walk (active, for the place's kind: 404 otherwise) and its items.
+
+    One query reads both (the items with their checklist): a submission reads them
+    on every request.
+    """
+    items = list(
+        ChecklistItem.objects.filter(checklist_id=checklist_pk,
+                                     checklist__status=ChecklistStatus.ACTIVE)
+        .select_related("checklist", "deadline_rule").order_by("order", "id")
+    )
+    checklist: Checklist | None
+    if items:
+        checklist = items[0].checklist
+        for item in items:
+            item.checklist = checklist  # one checklist object, as ``checklist.items`` gives
+    else:
+        checklist = Checklist.objects.active().filter(pk=checklist_pk).first()
+    if checklist is None or place.kind not in (checklist.place_kinds or []):
+        raise Http404
+    return checklist, items
 
 
 @login_required
@@ -190,10 +223,7 @@ def walk(request: HttpRequest, place_pk: int, checklist_pk: int) -> HttpResponse
     """Every item on one page: pass unless tapped; submitted once, with the signature."""
     visit = _visit(request, place_pk)
     place, kind = visit.place, visit.kind
-    checklist = next((c for c in _checklists(place) if c.pk == checklist_pk), None)
-    if checklist is None:
-        raise Http404
-    items = _items(checklist)
+    checklist, items = _walk_checklist(place, checklist_pk)
     carried = outstanding_hazards(place)
     status = 200
     if request.method == "POST":

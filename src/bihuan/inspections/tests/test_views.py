@@ -303,9 +303,11 @@ def test_a_retry_the_form_now_refuses_still_finds_the_first_inspection(client, w
 # visit of a place also books its coverage row). Fewer than the checklist has items, and
 # the same with one carried hazard or three: nothing is read or written per item or
 # per carried hazard.
-WALK_QUERIES = 18
+# The session and its user are one query (accounts.sessions), the checklist and its
+# items another.
+WALK_QUERIES = 15
 # Each finding adds its hazard, its history, its photos, the figures and the audit.
-WALK_QUERIES_WITH_A_PHOTO_FINDING = 34
+WALK_QUERIES_WITH_A_PHOTO_FINDING = 31
 
 
 def _walk_queries(client, world, **extra) -> int:
@@ -345,6 +347,37 @@ def test_a_non_image_upload_gives_a_clear_error_and_writes_nothing(client, world
     text = response.content.decode()
     assert "Only photos (JPEG, PNG or WebP) can be attached." in text
     assert 'id="item-RH-05"' in text and "has-error" in text
+    assert _counts() == (0, 0, 0, 0, 0)
+
+
+def test_a_passed_item_is_not_a_finding_whatever_else_is_sent_with_it(client, world):
+    """Only a failed item's finding is read: a passed item's stray photo or detail is
+    neither checked nor stored (a submission does not build their fields)."""
+    _login(client, world)
+    data = _walk_data(world, **{
+        "before-RH-05": _photo("notes.jpg", content=b"not a photo\n" * 40),
+        "detail-RH-05": "x" * 500,
+    })
+    response = client.post(_walk_url(world), data)
+    assert response.status_code == 302
+    assert _counts()[:3] == (1, 0, 0)
+
+
+def test_a_refused_walk_shows_every_item_again_with_what_was_sent(client, world):
+    _login(client, world)
+    data = _walk_data(world, **{
+        "r-RH-05": ItemOutcome.FAIL,
+        "before-RH-05": _photo("notes.jpg", content=b"this is a text file, not a photo\n" * 40),
+        "detail-RH-09": "楼道堆物",
+    })
+    response = client.post(_walk_url(world), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    text = response.content.decode()
+    checklist = world.checklist_for(world.places["baita_rental"])
+    for item in checklist.items.all():
+        for name in ("r", "detail", "before", "requirement", "deadline"):
+            assert f'name="{name}-{item.code}"' in text, (name, item.code)
+    assert 'value="楼道堆物"' in text
     assert _counts() == (0, 0, 0, 0, 0)
 
 
