@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     print(f"briefing bench: {city.name}, {day}, {hazards:,} hazards, campaign "
           f"{campaign.name if campaign else '-'}, {connection.vendor}")
 
-    ours(city, day, user, campaign)  # warm-up: fonts, matplotlib, templates
+    ours(city, day, user, campaign)  # warm-up: fonts, stylesheets, templates
     runs = [ours(city, day, user, campaign) for _ in range(args.repeat)]
     baseline(city, day, campaign)
     base_runs = [baseline(city, day, campaign) for _ in range(args.repeat)]

@@ -41,8 +41,9 @@ class Period:
 # How many days the trend chart shows, per period.
 TREND_DAYS = {Period.DAILY: 14, Period.WEEKLY: 28}
 LIST_LIMIT = 20
-# Open hazards drawn on the map at most (a city has tens of thousands of places).
-MAP_POINTS = 5_000
+# Open hazards drawn on the map at most: a city has tens of thousands of open hazards,
+# a province millions; the map says when it shows fewer than all (see ``_map_png``).
+MAP_POINTS = 2_000
 
 
 @dataclass(frozen=True)
@@ -284,15 +285,34 @@ def _hazard_table(key: str, title: str, hazards: Sequence[Hazard], day: dt.date,
     return Table(key, title, columns, rows)
 
 
-def _map_png(metrics: Any, user: Any, area: Area, title: str) -> bytes:
+def _map_png(metrics: Any, user: Any, area: Area, title: str, open_total: int,
+             open_by_child: dict[int, int]) -> bytes:
+    """The map: at most ``MAP_POINTS`` open hazards as dots (the most urgent, read without
+    sorting every open hazard), each child area's label with its count of open hazards
+    (from the summary rows), and, when the dots are not all of them, a line that says so."""
     rows = metrics.open_hazard_points(user, area, MAP_POINTS)
     points = [charts.MapPoint(r["lat"], r["lon"], r["severity"]) for r in rows]
-    labels = [charts.MapLabel(float(lat or 0), float(lng or 0), name)
-              for lat, lng, name in area.children.filter(latitude__isnull=False,
-                                                          longitude__isnull=False)
-              .values_list("latitude", "longitude", "short_name")]
+    labels = []
+    counted = False
+    for pk, lat, lng, name in (area.children.filter(latitude__isnull=False,
+                                                    longitude__isnull=False)
+                               .values_list("pk", "latitude", "longitude", "short_name")):
+        text = name
+        if pk in open_by_child:
+            text, counted = f"{name} {open_by_child[pk]}", True
+        labels.append(charts.MapLabel(float(lat or 0), float(lng or 0), text))
     legend = {str(v): str(label) for v, label in Severity.choices}
-    return charts.hazard_map(points, labels, title, legend)
+    lines = []
+    if len(points) < open_total:
+        lines.append(_("%(shown)s of %(open)s open hazards shown: the major ones first, then "
+                       "the earliest deadlines.") % {"shown": len(points), "open": open_total})
+    elif len(rows) >= MAP_POINTS:
+        # The limit was reached but the figures count no more (summary rows behind).
+        lines.append(_("The first %(shown)s open hazards shown: the major ones first, then "
+                       "the earliest deadlines.") % {"shown": len(points)})
+    if counted:
+        lines.append(_("Labels: open hazards per area."))
+    return charts.hazard_map(points, labels, title, legend, "\n".join(lines))
 
 
 def build_briefing(
@@ -337,7 +357,9 @@ def build_briefing(
             data.ranking_png = charts.ranking_bars(
                 [r.area.short_name or r.area.name for r in ranking_rows],
                 [r.score for r in ranking_rows], _("Ranking score"))
-        data.map_png = _map_png(metrics, user, area, _("Open hazards by severity"))
+        data.map_png = _map_png(metrics, user, area, _("Open hazards by severity"),
+                                figures.open,
+                                {r.area.pk: r.figures.open for r in ranking_rows})
     return data
 
 

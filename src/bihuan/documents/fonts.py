@@ -5,13 +5,13 @@ dependency), and a PDF rendered with whatever fontconfig finds would show empty
 boxes. So WenQuanYi Micro Hei (Apache-2.0 or GPLv3 with the font exception; see
 ``fonts/COPYRIGHT-wqy-microhei.txt``) lives in ``fonts/`` and is handed to
 WeasyPrint (an ``@font-face`` rule with a ``file://`` URL resolved here, at run
-time), to matplotlib (``font_manager.addfont``) and named in DOCX runs. The
+time), to Pillow for the charts (``ImageFont.truetype``, see ``charts``) and named
+in DOCX runs. The
 family name is ours, so a system font of the same name can never stand in.
 """
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FILE = FONT_DIR / "wqy-microhei.ttc"
 # What the documents' CSS asks for; bound to our file by the @font-face rule.
 CSS_FAMILY = "BihuanCJK"
-# The font's own family name (name table): what matplotlib and Word look for.
+# The font's own family name (name table): what Word looks for, and Pillow reports.
 FONT_NAME = "WenQuanYi Micro Hei"
 
 
@@ -39,12 +39,3 @@ def font_configuration() -> Any:
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
-
-
-@functools.cache
-def matplotlib_font() -> Any:
-    """Registers the shipped font with matplotlib once; its FontProperties."""
-    from matplotlib import font_manager
-
-    font_manager.fontManager.addfont(str(FONT_FILE))
-    return font_manager.FontProperties(fname=str(FONT_FILE))

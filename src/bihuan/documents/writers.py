@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from bihuan.documents import fonts
 from bihuan.documents.briefing import BriefingData, Table
-from bihuan.documents.rendering import data_uri, render_pdf
+from bihuan.documents.rendering import image_url, render_pdf
 
 BRIEFING_TEMPLATE = "documents/briefing.html"
 
@@ -29,17 +29,25 @@ CONTENT_TYPES = {
 FORMATS = tuple(CONTENT_TYPES)
 
 
+def _briefing_images(data: BriefingData) -> dict[str, tuple[bytes, str]]:
+    """The charts drawn once in ``build_briefing``, handed to the PDF in memory (the DOCX
+    embeds the same bytes)."""
+    return {name: (content, "image/png")
+            for name, content in (("trend", data.trend_png), ("ranking", data.ranking_png),
+                                  ("map", data.map_png)) if content}
+
+
 def briefing_context(data: BriefingData) -> dict[str, Any]:
+    images = _briefing_images(data)
     return {
         "data": data,
-        "trend_src": data_uri(data.trend_png, "image/png") if data.trend_png else "",
-        "ranking_src": data_uri(data.ranking_png, "image/png") if data.ranking_png else "",
-        "map_src": data_uri(data.map_png, "image/png") if data.map_png else "",
+        **{f"{name}_src": image_url(name) if name in images else ""
+           for name in ("trend", "ranking", "map")},
     }
 
 
 def briefing_pdf(data: BriefingData) -> bytes:
-    return render_pdf(BRIEFING_TEMPLATE, briefing_context(data))
+    return render_pdf(BRIEFING_TEMPLATE, briefing_context(data), _briefing_images(data))
 
 
 # ---------------------------------------------------------------- DOCX
@@ -58,32 +66,74 @@ def _east_asian_font(run_or_style: Any) -> None:
         r_fonts.set(qn(attr), fonts.FONT_NAME)
 
 
-def _docx_table(document: Any, table: Table) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
+# A cell as (text, right-aligned, bold).
+_DocxCell = tuple[str, bool, bool]
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_RIGHT = '<w:pPr><w:jc w:val="right"/></w:pPr>'
 
-    document.add_heading(table.title, level=2)
+
+def _docx_run(text: str, bold: bool, size: int | None) -> str:
+    """One ``w:r`` holding ``text`` (line breaks and tabs as Word's, as ``cell.text`` does)."""
+    from xml.sax.saxutils import escape
+
+    props = ("<w:b/>" if bold else "") + (f'<w:sz w:val="{size}"/>' if size else "")
+    parts = []
+    for i, line in enumerate(text.split("\n")):
+        if i:
+            parts.append("<w:br/>")
+        for j, piece in enumerate(line.split("\t")):
+            if j:
+                parts.append("<w:tab/>")
+            if piece:
+                parts.append(f'<w:t xml:space="preserve">{escape(piece)}</w:t>')
+    return f"<w:r>{f'<w:rPr>{props}</w:rPr>' if props else ''}{''.join(parts)}</w:r>"
+
+
+def _docx_rows(grid: Any, rows: list[list[_DocxCell]], size: int | None = None) -> None:
+    """Appends rows to a python-docx table as XML, the markup ``add_row`` and ``cell.text``
+    write: building them through python-docx's cell objects (each lookup walks the whole
+    table) was most of the DOCX's time."""
+    from docx.oxml.ns import qn
+    from docx.oxml.parser import parse_xml
+
+    widths = [col.get(qn("w:w")) for col in grid._tbl.tblGrid.findall(qn("w:gridCol"))]
+    tbl = grid._tbl
+    for row in rows:
+        cells = "".join(
+            f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p>'
+            f"{_RIGHT if right else ''}"
+            f"{_docx_run(text, bold, size)}</w:p></w:tc>"
+            for (text, right, bold), width in zip(row, widths, strict=True))
+        tbl.append(parse_xml(f'<w:tr xmlns:w="{_W_NS}">{cells}</w:tr>'))
+
+
+def _heading(document: Any, text: str, level: int) -> Any:
+    """``document.add_heading`` by style id: python-docx resolves a style's name by
+    scanning every style of the document, per heading and per table."""
+    paragraph = document.add_paragraph(text)
+    paragraph._p.style = "Title" if level == 0 else f"Heading{level}"
+    return paragraph
+
+
+def _grid(document: Any, cols: int) -> Any:
+    """An empty table in the "Table Grid" style (by its id, as in :func:`_heading`)."""
+    grid = document.add_table(rows=0, cols=cols)
+    grid._tbl.tblStyle_val = "TableGrid"
+    return grid
+
+
+def _docx_table(document: Any, table: Table) -> None:
+    _heading(document, table.title, 2)
     if not table.rows:
         document.add_paragraph(_("None."))
         return
-    grid = document.add_table(rows=1, cols=len(table.columns))
-    grid.style = "Table Grid"
-    for cell, column in zip(grid.rows[0].cells, table.columns, strict=True):
-        cell.text = column.label
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
+    grid = _grid(document, len(table.columns))
     numeric = [c.kind != "text" for c in table.columns]
-    for row in table.formatted():
-        cells = grid.add_row().cells
-        for cell, text, is_number in zip(cells, row, numeric, strict=True):
-            cell.text = text
-            if is_number:
-                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    for row in grid.rows:
-        for cell in row.cells:
-            for paragraph in cell.paragraphs:
-                for run in paragraph.runs:
-                    run.font.size = Pt(8)
+    header: list[_DocxCell] = [(c.label, False, True) for c in table.columns]
+    body: list[list[_DocxCell]] = [
+        [(text, is_number, False) for text, is_number in zip(row, numeric, strict=True)]
+        for row in table.formatted()]
+    _docx_rows(grid, [header, *body], size=16)  # 8 pt
 
 
 def briefing_docx(data: BriefingData) -> bytes:
@@ -106,24 +156,24 @@ def briefing_docx(data: BriefingData) -> bytes:
     core.title = f"{data.area.name} {data.title} {data.period_text}"
     core.author = data.area.name
 
-    heading = document.add_heading(data.title, level=0)
+    heading = _heading(document, data.title, 0)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     meta = document.add_paragraph(_briefing_subtitle(data))
     meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
-    document.add_heading(_("Headline figures"), level=2)
-    figures = document.add_table(rows=0, cols=4)
-    figures.style = "Table Grid"
+    _heading(document, _("Headline figures"), 2)
+    figures = _grid(document, 4)
     items = data.all_figures
+    figure_rows: list[list[_DocxCell]] = []
     for i in range(0, len(items), 2):
-        cells = figures.add_row().cells
-        for j, figure in enumerate(items[i:i + 2]):
-            cells[2 * j].text = figure.label
-            cells[2 * j + 1].text = figure.text
-            cells[2 * j + 1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        row: list[_DocxCell] = []
+        for figure in items[i:i + 2]:
+            row += [(figure.label, False, False), (figure.text, True, False)]
+        figure_rows.append(row + [("", False, False)] * (4 - len(row)))
+    _docx_rows(figures, figure_rows)
 
     if data.trend_png:
-        document.add_heading(_("Trend"), level=2)
+        _heading(document, _("Trend"), 2)
         document.add_picture(io.BytesIO(data.trend_png), width=Cm(22))
     _docx_table(document, data.ranking)
     if data.ranking_png:
@@ -131,7 +181,7 @@ def briefing_docx(data: BriefingData) -> bytes:
     _docx_table(document, data.overdue)
     _docx_table(document, data.major)
     if data.map_png:
-        document.add_heading(_("Map of open hazards"), level=2)
+        _heading(document, _("Map of open hazards"), 2)
         document.add_picture(io.BytesIO(data.map_png), width=Cm(14))
     document.add_paragraph(_generated_line(data))
     buffer = io.BytesIO()

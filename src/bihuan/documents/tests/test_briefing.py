@@ -216,3 +216,31 @@ def test_only_area_roles_reach_the_briefing_page(client, world):
     for persona in ("fire_inspector", "landlord", "citizen", "system_admin"):
         client.force_login(world.users[persona])
         assert client.get(url).status_code == 404, persona
+
+
+def test_the_map_says_when_it_shows_fewer_than_every_open_hazard(world, city_week,
+                                                                 monkeypatch):
+    from bihuan.documents import briefing
+
+    drawn = {}
+
+    def hazard_map(points, labels, title, legend, subtitle=""):
+        drawn.update(points=points, labels=labels, subtitle=subtitle)
+        return b"png"
+
+    monkeypatch.setattr(briefing.charts, "hazard_map", hazard_map)
+    with translation.override("en"):
+        data = build_briefing(user=world.users["commander"], area=world.city,
+                              day=clock.today())
+        located = len(drawn["points"])
+        open_ = {f.key: f.value for f in data.figures}["open"]
+        assert located and open_ == 3
+        if located == open_:
+            assert "open hazards shown" not in drawn["subtitle"]
+        # At most MAP_POINTS dots, the most urgent (major first, then by deadline), and
+        # the map says how many of how many it shows.
+        monkeypatch.setattr(briefing, "MAP_POINTS", 1)
+        build_briefing(user=world.users["commander"], area=world.city, day=clock.today())
+    assert len(drawn["points"]) == 1
+    assert "1 of 3 open hazards shown" in drawn["subtitle"]
+    assert drawn["points"][0].severity in {"major", "general", "on_the_spot"}

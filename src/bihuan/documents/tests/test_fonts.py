@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import textwrap
@@ -52,10 +53,16 @@ def test_chinese_renders_where_fontconfig_knows_no_font(tmp_path):
     assert used and all(f["emb"] == "yes" and fonts.CSS_FAMILY in f["name"] for f in used)
 
 
-def test_matplotlib_draws_with_the_shipped_font():
-    prop = fonts.matplotlib_font()
-    assert prop.get_name() == fonts.FONT_NAME
+def test_charts_draw_with_the_shipped_font():
+    from PIL import Image
+
     from bihuan.documents import charts
 
+    font = charts._font(9)
+    assert font.getname()[0] == fonts.FONT_NAME
+    assert font.path == str(fonts.FONT_FILE)
+    # Real glyphs, not one missing-glyph box for every character.
+    assert font.getmask("东").getbbox() and bytes(font.getmask("东")) != bytes(font.getmask("西"))
     png = charts.ranking_bars(["东城街道", "西城街道"], [0.8, 0.6], "排名得分")
-    assert png.startswith(b"\x89PNG")
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.mode == "RGB"
