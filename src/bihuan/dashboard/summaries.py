@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
@@ -275,9 +275,8 @@ def _missed(hazard: Any, registered_at: dt.datetime, kind: str | None = None
     return True, clean
 
 
-# The columns of a hazard's HazardMetricState row.
-_STATE_FIELDS = ("found", "open", "closed", "closed_on_time", "major_open", "overdue_from",
-                 "episode_deadline", "cross_found", "missed", "submitted_on")
+# The columns of a hazard's HazardMetricState row: the fields of its Contribution.
+_STATE_FIELDS = tuple(f.name for f in fields(Contribution))
 
 
 def state_statement(hazard_id: int) -> tuple[str, list[Any]]:
@@ -306,21 +305,12 @@ def state_from(rows: list[tuple[Any, ...]]) -> Contribution | None:
 def _contribution_of(state: HazardMetricState | None) -> Contribution | None:
     if state is None:
         return None
-    return Contribution(
-        found=state.found, open=state.open, closed=state.closed,
-        closed_on_time=state.closed_on_time, major_open=state.major_open,
-        overdue_from=state.overdue_from, episode_deadline=state.episode_deadline,
-        cross_found=state.cross_found, missed=state.missed, submitted_on=state.submitted_on,
-    )
+    return Contribution(**{name: getattr(state, name) for name in _STATE_FIELDS})
 
 
 def _state_row(hazard_id: int, c: Contribution) -> HazardMetricState:
-    return HazardMetricState(
-        hazard_id=hazard_id, found=c.found, open=c.open, closed=c.closed,
-        closed_on_time=c.closed_on_time, major_open=c.major_open, overdue_from=c.overdue_from,
-        episode_deadline=c.episode_deadline, cross_found=c.cross_found, missed=c.missed,
-        submitted_on=c.submitted_on,
-    )
+    return HazardMetricState(hazard_id=hazard_id,
+                             **{name: getattr(c, name) for name in _STATE_FIELDS})
 
 
 _deferred: ContextVar[bool] = ContextVar("bihuan_summaries_deferred", default=False)
@@ -719,13 +709,11 @@ def _insert_rows(model: Any, columns: list[str], rows: Iterable[list[Any]],
     return written
 
 
-_STATE_COLUMNS = ["hazard_id", "found", "open", "closed", "closed_on_time", "major_open",
-                  "overdue_from", "episode_deadline", "cross_found", "missed", "submitted_on"]
+_STATE_COLUMNS = ["hazard_id", *_STATE_FIELDS]
 
 
 def _state_values(pk: int, c: Contribution) -> list[Any]:
-    return [pk, c.found, c.open, c.closed, c.closed_on_time, c.major_open, c.overdue_from,
-            c.episode_deadline, c.cross_found, c.missed, c.submitted_on]
+    return [pk, *(getattr(c, name) for name in _STATE_FIELDS)]
 
 
 def analyze_summary_tables() -> None:
@@ -803,7 +791,7 @@ def table_contents() -> tuple[Deltas, dict[tuple[int, int], dict[str, int]]]:
 
 def stored_contributions(first: int, last: int) -> dict[int, Contribution]:
     """The contribution rows of the hazards ``first``..``last`` as stored."""
-    return {row[0]: Contribution(**dict(zip(_STATE_COLUMNS[1:], row[1:], strict=True)))
+    return {row[0]: Contribution(**dict(zip(_STATE_FIELDS, row[1:], strict=True)))
             for row in
             HazardMetricState.objects.filter(pk__gte=first, pk__lte=last)
             .values_list(*_STATE_COLUMNS)}
