@@ -381,5 +381,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler",
                              "filters": ["mask_personal_data"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint logs every layout step of every PDF at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
