@@ -508,6 +508,7 @@ def register_hazard(
     campaign: Any | None = None,
     source: str | None = None,
     client_ip: str | None = None,
+    access: FieldAccess | None = None,
 ) -> Hazard:
     """Register a hazard found at ``place``.
 
@@ -516,8 +517,13 @@ def register_hazard(
     case starts as reported; a finding fixed on the spot is created closed with
     its after-photo. A candidate major hazard stays general until a collective
     decision (:func:`decide_major`) makes it major.
+
+    ``access`` is ``field_access(actor, place)`` when the caller (an inspection's
+    submission, registering each of its findings) has it already.
     """
-    access = field_access(actor, place)
+    place_pk = place.pk if isinstance(place, Place) else place
+    if access is None or str(access.place.pk) != str(place_pk):
+        access = field_access(actor, place)
     place_obj = access.place
     description = (description or "").strip()
     if item is None and not description:

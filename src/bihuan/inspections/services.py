@@ -229,7 +229,7 @@ def _submit(
             actor=actor, place=place_obj, item=by_code[finding.item_code], inspection=inspection,
             description=finding.description, requirement=finding.requirement,
             deadline=finding.deadline, rectified_on_spot=finding.rectified_on_spot,
-            evidence=finding.evidence, campaign=campaign, client_ip=client_ip,
+            evidence=finding.evidence, campaign=campaign, client_ip=client_ip, access=access,
         )
     stored: list[str] = []
     if kind != InspectionKind.SELF_CHECK and any(not f.rectified_on_spot for f in findings):
