@@ -210,20 +210,26 @@ def _submit(
          for code, outcome in merged.items()]
     )
     # Read committed: a read here sees no more than the caller's read a moment ago
-    # (neither locks), so the caller's list is as good as a new one.
+    # (neither locks), so the caller's list is as good as a new one. Only the ids are
+    # needed: read as such, not as rows (most visits find none open).
     if open_hazards is None:
-        open_hazards = outstanding_hazards(place_obj)
-    open_by_id = {h.pk: h for h in open_hazards}
+        open_ids = list(
+            Hazard.objects.filter(place_id=place_obj.pk).open()
+            .order_by("registered_at", "id").values_list("pk", flat=True)
+        )
+    else:
+        open_ids = [h.pk for h in open_hazards]
     carried = carried or {}
     for hazard_id in carried:
-        if hazard_id not in open_by_id:
+        if hazard_id not in open_ids:
             raise ValidationFailed(_("A carried-forward hazard is not open at this place."),
                                    field="carried")
-    CarriedHazard.objects.bulk_create(
-        [CarriedHazard(inspection_id=inspection.pk, hazard_id=hid,
-                       outcome=carried.get(hid, FollowUpOutcome.NOT_CHECKED))
-         for hid in open_by_id]
-    )
+    if open_ids:
+        CarriedHazard.objects.bulk_create(
+            [CarriedHazard(inspection_id=inspection.pk, hazard_id=hid,
+                           outcome=carried.get(hid, FollowUpOutcome.NOT_CHECKED))
+             for hid in dict.fromkeys(open_ids)]
+        )
     for finding in findings:
         hazard_services.register_hazard(
             actor=actor, place=place_obj, item=by_code[finding.item_code], inspection=inspection,
