@@ -151,6 +151,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The hazard transition's few fixed statements are prepared once per connection
+    # (bihuan.hazards.statements asks for it); the ORM's queries never are (Django binds
+    # them on the client). DB_PREPARE=False behind a transaction-pooling PgBouncer < 1.21.
+    if envbool("DB_PREPARE", "True"):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
     if os.environ.get("BIHUAN_TEST_DB_SUFFIX"):
         # Separate test databases for test runs sharing one server (developers, CI jobs).
         DATABASES["default"]["TEST"] = {

@@ -6,13 +6,12 @@ else, so lists, details, the API, exports and the dashboard agree.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bihuan.accounts.choices import ADMIN_ROLES, AREA_ROLES, Role
-
-if TYPE_CHECKING:
-    from bihuan.accounts.models import Membership
+from bihuan.core.compiled import Compiled
 
 
 @dataclass(frozen=True)
@@ -67,34 +66,30 @@ def scope_of(user: Any) -> Scope:
     cached: Scope | None = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    from bihuan.accounts.models import Membership
-
-    memberships: list[Membership] = list(
-        Membership.objects.filter(user=user, active=True).select_related("area", "org_unit__area")
-    )
     grants: list[RoleGrant] = []
     area_paths: list[str] = []
     kind_grants: list[tuple[str, frozenset[str]]] = []
     admin_roles: set[str] = set()
     is_party = is_citizen = False
-    for m in memberships:
-        if m.role in AREA_ROLES and m.area is not None:
-            grants.append(RoleGrant(m.role, m.area.path, area_level=m.area.level))
-            area_paths.append(m.area.path)
-        elif m.role == Role.DEPT_INSPECTOR and m.org_unit is not None:
-            kinds = frozenset(m.org_unit.place_kinds or [])
-            city_path = m.org_unit.area.path
-            grants.append(RoleGrant(m.role, city_path, kinds, m.org_unit.area.level))
-            kind_grants.append((city_path, kinds))
-        elif m.role == Role.PARTY:
+    for role, area_path, area_level, org_unit_id, place_kinds, org_path, org_level in (
+        _memberships(user.pk)
+    ):
+        if role in AREA_ROLES and area_path is not None:
+            grants.append(RoleGrant(role, area_path, area_level=area_level))
+            area_paths.append(area_path)
+        elif role == Role.DEPT_INSPECTOR and org_unit_id is not None:
+            kinds = frozenset(place_kinds or [])
+            grants.append(RoleGrant(role, org_path, kinds, org_level))
+            kind_grants.append((org_path, kinds))
+        elif role == Role.PARTY:
             is_party = True
-            grants.append(RoleGrant(m.role, None))
-        elif m.role == Role.CITIZEN:
+            grants.append(RoleGrant(role, None))
+        elif role == Role.CITIZEN:
             is_citizen = True
-            grants.append(RoleGrant(m.role, None))
-        elif m.role in ADMIN_ROLES:
-            admin_roles.add(m.role)
-            grants.append(RoleGrant(m.role, None))
+            grants.append(RoleGrant(role, None))
+        elif role in ADMIN_ROLES:
+            admin_roles.add(role)
+            grants.append(RoleGrant(role, None))
     scope = Scope(
         grants=tuple(grants),
         area_paths=_minimal_paths(area_paths),
@@ -107,6 +102,35 @@ def scope_of(user: Any) -> Scope:
     )
     setattr(user, _CACHE_ATTR, scope)
     return scope
+
+
+# Stands for the user's id in the compiled membership query; no user has a negative id.
+_ANY_USER = -7_340_912_658_131
+
+
+@functools.cache
+def _memberships_query() -> Compiled:
+    from bihuan.accounts.models import Membership
+
+    return Compiled.of(
+        Membership.objects.filter(user_id=_ANY_USER, active=True).order_by().values_list(
+            "role", "area__path", "area__level", "org_unit_id", "org_unit__place_kinds",
+            "org_unit__area__path", "org_unit__area__level"),
+        required=("user",), user=_ANY_USER,
+    )
+
+
+def _memberships(user_id: int) -> list[tuple[Any, ...]]:
+    """The user's active memberships, with their areas' and departments' paths and levels.
+
+    Every request of a logged-in user asks this once: the query is compiled once.
+    """
+    from django.db import connection
+
+    query = _memberships_query()
+    with connection.cursor() as cursor:
+        cursor.execute(*query.statement(user=user_id))
+        return query.rows(cursor.fetchall())
 
 
 def forget_scope(user: Any) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from django.db import models
 from django.db.models import Q
 
-from bihuan.accounts.scopes import scope_of
+from bihuan.accounts.scopes import Scope, scope_of
 
 if TYPE_CHECKING:
     from bihuan.accounts.models import User
@@ -31,7 +31,10 @@ class ScopedQuerySet(models.QuerySet[M]):
 
     def scope_filter(self, user: User | Any) -> Q | None:
         """The filter for ``user``; ``None`` means nothing at all is visible."""
-        scope = scope_of(user)
+        return self.scope_condition(scope_of(user))
+
+    def scope_condition(self, scope: Scope) -> Q | None:
+        """The filter for a user of ``scope`` (:meth:`scope_filter`)."""
         condition = Q()
         matched = False
         for path in scope.area_paths:

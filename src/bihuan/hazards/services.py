@@ -19,7 +19,7 @@ import errno
 import functools
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +35,7 @@ from bihuan.audit import services as audit
 from bihuan.checklists.choices import ItemSeverity
 from bihuan.checklists.models import ChecklistItem, DeadlineRule
 from bihuan.core import clock, workdays
+from bihuan.core.compiled import Compiled
 from bihuan.core.errors import (
     Conflict,
     NotFound,
@@ -114,7 +115,6 @@ class _Step:
 def _validate_evidence(files: Sequence[EvidenceFile]) -> list[tuple[EvidenceFile, str]]:
     """Decode every photo before anything is written; fill in what its EXIF says
     (when and where it was taken) where the phone did not send it."""
-    from dataclasses import replace
 
     from bihuan.core import images
 
@@ -274,51 +274,17 @@ def field_access(actor: Any, place_id: Place | int | str) -> FieldAccess:
     return FieldAccess(place_obj, [granted], assignment)
 
 
-# Stands for the hazard's id in the compiled queries below; no hazard has a negative id.
+# Stand for the hazard's id and the acting user's id in the compiled queries below;
+# no hazard or user has a negative id.
 _ANY_HAZARD = -7_340_912_658_113
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    """A SELECT of one hazard compiled once, run again for any hazard id: compiling
-    a query costs more client CPU than the database spends running it."""
-
-    compiler: Any
-    sql: str
-    params: tuple[Any, ...]
-    pk_at: int
-    fields: list[str]  # the model's columns, first in the row
-    annotations: dict[str, int]
-
-    @classmethod
-    def of(cls, queryset: Any) -> _Compiled:
-        queryset = queryset.filter(pk=_ANY_HAZARD).order_by()
-        compiler = queryset.query.get_compiler(using=queryset.db)
-        sql, params = compiler.as_sql()
-        at = [i for i, p in enumerate(params) if type(p) is int and p == _ANY_HAZARD]
-        if len(at) != 1:  # pragma: no cover - the stand-in must be the one hazard id
-            raise AssertionError("the query names the hazard more than once")
-        fields: list[str] = []
-        if compiler.klass_info is not None:
-            first, *_middle, last = compiler.klass_info["select_fields"]
-            fields = [col.target.attname for col, _s, _a in compiler.select[first:last + 1]]
-        return cls(compiler, sql, tuple(params), at[0], fields,
-                   dict(compiler.annotation_col_map))
-
-    def statement(self, pk: int) -> tuple[str, list[Any]]:
-        params = list(self.params)
-        params[self.pk_at] = pk
-        return self.sql, params
-
-    def row(self, rows: list[tuple[Any, ...]]) -> tuple[Any, ...] | None:
-        """The one row, through the ORM's own converters (SQLite's dates are text...)."""
-        return next(iter(self.compiler.results_iter(results=[rows])), None) if rows else None
+_ANY_USER = -7_340_912_658_127
 
 
 @functools.lru_cache(maxsize=512)
-def _lock_query(visible: Q) -> _Compiled:
-    """The hazard's row lock, within ``visible`` (the actor's ``visible_to`` condition:
-    the cache key, so actors of one scope share the compiled query). On PostgreSQL it
+def _lock_query(visible: Q) -> Compiled:
+    """The hazard's row lock, within ``visible`` (the ``visible_to`` condition of the
+    actor's scope, with ``_ANY_USER`` for the actor's id: the cache key, so actors of
+    one scope, and all parties, share the compiled query). On PostgreSQL it
     also reserves the id of the transition's event, so that every write of the
     transition can go to the database in one batch."""
     reads: dict[str, Any] = {
@@ -331,8 +297,10 @@ def _lock_query(visible: Q) -> _Compiled:
                                    output_field=BigIntegerField())
     # The row lock serialises transitions of one hazard: two verifiers closing it
     # at once queue here, and the second sees the first one's state and version.
-    return _Compiled.of(
-        Hazard.objects.filter(visible).select_for_update(of=("self",)).annotate(**reads)
+    return Compiled.of(
+        Hazard.objects.filter(visible, pk=_ANY_HAZARD).select_for_update(of=("self",))
+        .annotate(**reads).order_by(),
+        required=("hazard",), hazard=_ANY_HAZARD, user=_ANY_USER,
     )
 
 
@@ -359,13 +327,16 @@ def _lock(hazard: Hazard | int, actor: Any) -> tuple[Hazard, _Reads]:
         pk = Hazard._meta.pk.get_prep_value(hazard_id)
     except (ValueError, TypeError):
         raise NotFound() from None
-    visible = Hazard.objects.scope_filter(actor)
+    scope = scope_of(actor)
+    visible = Hazard.objects.scope_condition(replace(scope, user_id=_ANY_USER))
     if visible is None or pk is None or not 0 < pk < 2**63:
         raise NotFound()
     lock = _lock_query(visible)
     stream = f"{Hazard._meta.label_lower}:{pk}"  # audit.stream_for of the hazard
-    locked_rows, state_rows, head_rows = select(
-        [lock.statement(pk), state_statement(pk), audit.head_statement(stream)])
+    locked_rows, state_rows, head_rows = select([
+        lock.statement(hazard=pk, user=scope.user_id), state_statement(pk),
+        audit.head_statement(stream),
+    ])
     row = lock.row(locked_rows)
     if row is None:
         raise NotFound()

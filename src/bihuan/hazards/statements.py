@@ -15,34 +15,61 @@ reads that go with the row lock.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import signals
 
 Statement = tuple[str, list[Any]]
 
 
+# Fields whose value goes to the database as the attribute holds it: their
+# ``pre_save`` returns the attribute and their ``get_db_prep_save`` returns it
+# unchanged for the values the services set (ints, strs, bools, None). Asking
+# the field costs more than the statement's share of the round trip.
+_PLAIN_FIELDS = frozenset({
+    models.AutoField, models.BigAutoField, models.SmallAutoField, models.IntegerField,
+    models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
+    models.PositiveBigIntegerField, models.PositiveSmallIntegerField, models.BooleanField,
+    models.CharField, models.TextField,
+})
+
+
+def _plain(field: models.Field[Any, Any]) -> bool:
+    if isinstance(field, models.ForeignKey):
+        return _plain(field.target_field)
+    return type(field) in _PLAIN_FIELDS
+
+
+# A field's way to its parameter: its attribute name when plain, else the field.
+_Preparer = tuple[str, "models.Field[Any, Any] | None"]
+
+
+def _preparers(fields: Sequence[models.Field[Any, Any]]) -> tuple[_Preparer, ...]:
+    return tuple((f.attname, None if _plain(f) else f) for f in fields)
+
+
 @functools.cache
-def _insert_sql(model: type[models.Model], with_pk: bool
-                ) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+def _insert_sql(model: type[models.Model], with_pk: bool) -> tuple[str, tuple[_Preparer, ...]]:
     qn = connection.ops.quote_name
     fields = tuple(f for f in model._meta.concrete_fields if with_pk or not f.primary_key)
     columns = ", ".join(qn(_column(f)) for f in fields)
     values = ", ".join(["%s"] * len(fields))
-    return f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({values})", fields  # noqa: S608
+    sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+    return sql, _preparers(fields)
 
 
 @functools.cache
 def _update_sql(model: type[models.Model], names: tuple[str, ...]
-                ) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+                ) -> tuple[str, tuple[_Preparer, ...]]:
     qn = connection.ops.quote_name
     opts = model._meta
     fields = tuple(cast("models.Field[Any, Any]", opts.get_field(name)) for name in names)
     sets = ", ".join(f"{qn(_column(f))} = %s" for f in fields)
     return (f"UPDATE {qn(opts.db_table)} SET {sets} "  # noqa: S608
-            f"WHERE {qn(_column(opts.pk))} = %s"), fields
+            f"WHERE {qn(_column(opts.pk))} = %s"), _preparers(fields)
 
 
 def _column(field: models.Field[Any, Any]) -> str:
@@ -50,53 +77,74 @@ def _column(field: models.Field[Any, Any]) -> str:
     return field.column
 
 
+def _params(obj: models.Model, preparers: tuple[_Preparer, ...], add: bool) -> list[Any]:
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the per-access proxy
+    return [getattr(obj, attname) if field is None
+            else field.get_db_prep_save(field.pre_save(obj, add), db)
+            for attname, field in preparers]
+
+
 def insert(obj: models.Model) -> Statement:
     """The INSERT of ``obj`` (its primary key too, when set)."""
-    sql, fields = _insert_sql(type(obj), obj.pk is not None)
-    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    sql, preparers = _insert_sql(type(obj), obj.pk is not None)
+    return sql, _params(obj, preparers, True)
 
 
 def update(obj: models.Model, names: Sequence[str]) -> Statement:
     """The UPDATE of the fields ``names`` of the row of ``obj``."""
-    sql, fields = _update_sql(type(obj), tuple(names))
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
-    return sql, [*params, obj.pk]
+    sql, preparers = _update_sql(type(obj), tuple(names))
+    return sql, [*_params(obj, preparers, False), obj.pk]
 
 
-def _combined(cursor: Any, statements: Sequence[Statement]) -> str | None:
-    """``statements`` as one query text, or None where they must go one by one.
+def _execute(statements: Sequence[Statement], *, fetch: bool) -> list[list[tuple[Any, ...]]]:
+    """Run ``statements`` in order; with ``fetch``, the rows of each.
 
-    psycopg's client-side binding cursor (Django's default on PostgreSQL) sends a
-    query without parameters with the simple protocol, which runs several statements
-    in order in one round trip (each with its own snapshot). Each statement is bound
-    on its own by the cursor (``mogrify``, which caches the parsing of short texts).
+    On PostgreSQL they go in one round trip, in psycopg's pipeline mode, with the
+    parameters bound on the server: no query text is built on the client, and each
+    statement is prepared once per connection and then only
+    executed (``DB_PREPARE`` in the settings), so the server does not parse and plan it
+    again. Each statement still runs after the previous one, and the first that
+    fails stops the rest. SQLite (embedded: no round trips to save) runs them one
+    by one.
     """
-    if connection.vendor != "postgresql":
-        return None
-    import psycopg
+    results: list[list[tuple[Any, ...]]] = []
+    with connection.cursor() as cursor:  # connects, and checks the transaction is usable
+        if connection.vendor != "postgresql":
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                if fetch:
+                    results.append(cursor.fetchall())
+            return results
+        import psycopg
 
-    raw = cursor.cursor
-    if not isinstance(raw, psycopg.ClientCursor):  # server-side binding: one by one
-        return None
-    return ";\n".join(raw.mogrify(sql, params) for sql, params in statements)
+        pg = cursor.connection
+        # Prepared unless the settings turned preparing off (prepare_threshold None).
+        prepare = pg.prepare_threshold is not None
+        started = time.monotonic()
+        with connection.wrap_database_errors:
+            cursors: list[psycopg.Cursor[Any]] = []
+            with pg.pipeline():
+                raw = psycopg.Cursor(pg)  # binds on the server (Django's binds on the client)
+                for sql, params in statements:
+                    if fetch and cursors:  # a cursor holds the rows of its last statement
+                        raw = psycopg.Cursor(pg)
+                    raw.execute(sql, params, prepare=prepare)
+                    cursors.append(raw)
+            if fetch:
+                results = [raw.fetchall() for raw in cursors]
+        if connection.queries_logged:  # DEBUG, or a test counting round trips
+            quote = psycopg.ClientCursor(pg).mogrify
+            connection.queries_log.append({
+                "sql": ";\n".join(quote(sql, params) for sql, params in statements),
+                "time": f"{time.monotonic() - started:.3f}",
+            })
+    return results
 
 
 def select(statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
     """Run SELECTs in order (each with its own snapshot) and return the rows of each:
     in one round trip on PostgreSQL, like :class:`Batch`."""
-    results: list[list[tuple[Any, ...]]] = []
-    with connection.cursor() as cursor:
-        combined = _combined(cursor, statements)
-        if combined is not None:
-            cursor.execute(combined)
-            results.append(cursor.fetchall())
-            while cursor.nextset():
-                results.append(cursor.fetchall())
-        else:
-            for sql, params in statements:
-                cursor.execute(sql, params)
-                results.append(cursor.fetchall())
-    return results
+    return _execute(statements, fetch=True)
 
 
 class Batch:
@@ -148,13 +196,7 @@ class Batch:
     def run(self) -> None:
         statements, self.statements = self.statements, []
         if statements:
-            with connection.cursor() as cursor:
-                combined = _combined(cursor, statements)
-                if combined is not None:
-                    cursor.execute(combined)
-                else:
-                    for sql, params in statements:
-                        cursor.execute(sql, params)
+            _execute(statements, fetch=False)
         saved, self.saved = self.saved, []
         for obj, names in saved:
             _saved(obj, names)

@@ -63,3 +63,44 @@ def test_a_failing_write_rolls_the_transition_back_and_removes_its_files(world, 
     assert (HazardEvent.objects.count(), AuditEntry.objects.count(),
             Evidence.objects.count()) == before
     assert {p for p in Path(storage.location).rglob("*") if p.is_file()} == files_before
+
+
+def _prepared() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_the_statements_of_a_transition_are_prepared_on_the_connection(world, on_postgres):
+    if not on_postgres:
+        pytest.skip("prepared statements are PostgreSQL's")
+    hazard = _register(world)
+    services.submit_rectification(hazard.pk, actor=world.users["landlord"],
+                                  evidence=[after_photo(3)])
+    services.pass_verification(hazard.pk, actor=world.users["east_officer"])
+    prepared = _prepared()
+    assert any("FOR UPDATE" in sql for sql in prepared), prepared
+    assert any(sql.startswith('INSERT INTO "hazards_hazardevent"') for sql in prepared)
+    assert any(sql.startswith('INSERT INTO "audit_auditentry"') for sql in prepared)
+    # Parameters are bound on the server ($1), the statements reused for every hazard.
+    assert all("$1" in sql for sql in prepared if "hazards_hazardevent" in sql)
+    lock = next(sql for sql in prepared if "FOR UPDATE" in sql)
+    assert '"hazards_hazard"."id" = $' in lock
+    assert f'"hazards_hazard"."id" = {hazard.pk}' not in lock
+
+
+def test_with_preparing_off_a_transition_prepares_nothing(world, on_postgres):
+    if not on_postgres:
+        pytest.skip("prepared statements are PostgreSQL's")
+    pg = connection.connection
+    hazard = _register(world)
+    before = _prepared()
+    saved, pg.prepare_threshold = pg.prepare_threshold, None  # what DB_PREPARE=False sets
+    try:
+        services.submit_rectification(hazard.pk, actor=world.users["landlord"],
+                                      evidence=[after_photo(4)])
+        services.pass_verification(hazard.pk, actor=world.users["east_officer"])
+    finally:
+        pg.prepare_threshold = saved
+    assert Hazard.objects.get(pk=hazard.pk).state == HazardState.CLOSED
+    assert _prepared() == before
