@@ -80,7 +80,7 @@ def test_the_api_keeps_its_schema_for_two_roles(world):
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     grid_worker = world.users["baita_grid_worker"]
     session.update({"_auth_user_id": str(grid_worker.pk),
-                    "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+                    "_auth_user_backend": settings.AUTHENTICATION_BACKENDS[0],
                     "_auth_user_hash": grid_worker.get_session_auth_hash()})
     session.create()
     roles = {
@@ -92,6 +92,13 @@ def test_the_api_keeps_its_schema_for_two_roles(world):
             "Cookie": f"sessionid={session.session_key}; csrftoken={CSRF}",
         },
     }
+    # The session really logs the grid worker in: their hazards list answers, and
+    # without the cookie the same request is refused.
+    from django.test import Client
+
+    signed_in = Client().get("/api/hazards/", HTTP_COOKIE=roles["grid worker (session)"]["Cookie"])
+    assert signed_in.status_code == 200, signed_in.content[:300]
+    assert Client().get("/api/hazards/").status_code in (401, 403)
     # As Django's test client does: the WSGI app must not close the test's connection
     # at the end of each request (PostgreSQL would lose the test transaction).
     request_started.disconnect(close_old_connections)
