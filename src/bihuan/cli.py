@@ -21,7 +21,13 @@ def _setup(database_url: str | None = None) -> None:
 def _serve(bind: str, workers: int) -> None:
     import gc
 
+    from django.conf import settings
     from gunicorn.app.base import BaseApplication
+
+    if settings.WHITENOISE_USE_FINDERS:
+        # Outside production the files come from the apps (no collectstatic); WhiteNoise
+        # still warns at start when the collected files' directory is missing.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
     from bihuan.wsgi import application
 
