@@ -14,6 +14,7 @@ reads that go with the row lock.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Callable, Sequence
@@ -96,6 +97,17 @@ def update(obj: models.Model, names: Sequence[str]) -> Statement:
     return sql, [*_params(obj, preparers, False), obj.pk]
 
 
+def _pipeline_supported() -> bool:
+    try:
+        import psycopg
+    except ImportError:  # SQLite only
+        return False
+    return bool(psycopg.Pipeline.is_supported())
+
+
+_PIPELINE = _pipeline_supported()
+
+
 def _execute(statements: Sequence[Statement], *, fetch: bool) -> list[list[tuple[Any, ...]]]:
     """Run ``statements`` in order; with ``fetch``, the rows of each.
 
@@ -123,14 +135,18 @@ def _execute(statements: Sequence[Statement], *, fetch: bool) -> list[list[tuple
         started = time.monotonic()
         with connection.wrap_database_errors:
             cursors: list[psycopg.Cursor[Any]] = []
-            with pg.pipeline():
+            # Pipeline mode needs libpq 14 or later (psycopg's binary package has it);
+            # with an older libpq the statements go one by one.
+            with pg.pipeline() if _PIPELINE else contextlib.nullcontext():
                 raw = psycopg.Cursor(pg)  # binds on the server (Django's binds on the client)
                 for sql, params in statements:
                     if fetch and cursors:  # a cursor holds the rows of its last statement
                         raw = psycopg.Cursor(pg)
                     raw.execute(sql, params, prepare=prepare)
+                    if fetch and not _PIPELINE:
+                        results.append(raw.fetchall())
                     cursors.append(raw)
-            if fetch:
+            if fetch and _PIPELINE:
                 results = [raw.fetchall() for raw in cursors]
         if connection.queries_logged:  # DEBUG, or a test counting round trips
             quote = psycopg.ClientCursor(pg).mogrify

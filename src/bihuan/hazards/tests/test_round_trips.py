@@ -104,3 +104,41 @@ def test_with_preparing_off_a_transition_prepares_nothing(world, on_postgres):
         pg.prepare_threshold = saved
     assert Hazard.objects.get(pk=hazard.pk).state == HazardState.CLOSED
     assert _prepared() == before
+
+
+def test_a_database_error_in_a_batch_is_djangos_and_takes_the_batch_back(world):
+    from django.db import transaction
+
+    from bihuan.hazards.statements import Batch
+
+    hazard = _register(world)
+    version = hazard.version
+    batch = Batch()
+    hazard.version = version + 100
+    batch.add_update(hazard, ["version"])
+    # Fails after the UPDATE has run: the state is NOT NULL.
+    batch.add(("UPDATE hazards_hazard SET state = NULL WHERE id = %s", [hazard.pk]))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        batch.run()
+    assert Hazard.objects.get(pk=hazard.pk).version == version
+    # The connection is usable again, for the next statement and the next transition.
+    services.submit_rectification(hazard.pk, actor=world.users["landlord"],
+                                  evidence=[after_photo(5)])
+    assert Hazard.objects.get(pk=hazard.pk).state == HazardState.PENDING_VERIFICATION
+
+
+def test_without_pipeline_mode_the_statements_go_one_by_one_with_the_same_result(
+        world, on_postgres, monkeypatch):
+    if not on_postgres:
+        pytest.skip("pipeline mode is PostgreSQL's")
+    from bihuan.hazards import statements
+
+    monkeypatch.setattr(statements, "_PIPELINE", False)  # as with a libpq before 14
+    hazard = _register(world)
+    events = HazardEvent.objects.filter(hazard=hazard).count()
+    services.submit_rectification(hazard.pk, actor=world.users["landlord"],
+                                  evidence=[after_photo(6)])
+    services.pass_verification(hazard.pk, actor=world.users["east_officer"])
+    assert Hazard.objects.get(pk=hazard.pk).state == HazardState.CLOSED
+    assert HazardEvent.objects.filter(hazard=hazard).count() == events + 2
+    assert AuditEntry.objects.filter(stream=f"hazards.hazard:{hazard.pk}").count() == events + 2
