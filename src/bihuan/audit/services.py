@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
@@ -56,6 +57,11 @@ def stream_for(obj: models.Model) -> str:
 
 def head_statement(stream: str) -> tuple[str, list[Any]]:
     """The query of :func:`stream_head`, for a caller that sends it with others."""
+    return _head_sql(), [stream, stream]
+
+
+@functools.cache
+def _head_sql() -> str:
     from django.db import connection
 
     entries = connection.ops.quote_name(AuditEntry._meta.db_table)
@@ -65,8 +71,7 @@ def head_statement(stream: str) -> tuple[str, list[Any]]:
         f"SELECT * FROM (SELECT seq, hash, 0 AS src FROM {entries} WHERE stream = %s "
         "ORDER BY seq DESC LIMIT 1) AS e "
         f"UNION ALL SELECT seq, hash, 1 AS src FROM {checkpoints} WHERE stream = %s"
-        ") AS heads ORDER BY src LIMIT 1",
-        [stream, stream],
+        ") AS heads ORDER BY src LIMIT 1"
     )
 
 

@@ -283,10 +283,15 @@ def state_statement(hazard_id: int) -> tuple[str, list[Any]]:
     """The query of the hazard's HazardMetricState row, for a transition that sends it
     with its row lock; pass :func:`state_from` of its rows to :func:`record_hazard_event`
     as ``old``."""
+    return _state_sql(), [hazard_id]
+
+
+@lru_cache(maxsize=1)
+def _state_sql() -> str:
     qn = connection.ops.quote_name
     columns = ", ".join(qn(name) for name in _STATE_FIELDS)
     table = qn(HazardMetricState._meta.db_table)
-    return f"SELECT {columns} FROM {table} WHERE hazard_id = %s", [hazard_id]  # noqa: S608
+    return f"SELECT {columns} FROM {table} WHERE hazard_id = %s"  # noqa: S608
 
 
 def state_from(rows: list[tuple[Any, ...]]) -> Contribution | None:
