@@ -4,12 +4,15 @@ A transition writes the hazard, its event, its audit entry, the dashboard's
 summary rows and the notification's task row. Through ``Model.save()`` that is
 one compiled ORM query and one round trip each, and the compiling costs more
 client CPU than the database spends on the rows. Here each write is a
-statement whose SQL text is built once per model and column set, with the
-parameters prepared by the fields themselves (``get_db_prep_save``, as the
-ORM's own INSERT does), and a :class:`Batch` sends them all in one round trip
-on PostgreSQL, in the order they were added. SQLite (embedded: no round
-trips to save) runs them one by one. :func:`select` does the same for the
-reads that go with the row lock.
+statement whose SQL text is built once per model and column set. Its
+parameters are the attributes themselves for plain columns (integers, text,
+booleans, keys to them) and what the field prepares for the others
+(``get_db_prep_save``, as the ORM's own INSERT does). A :class:`Batch` sends
+them all in one round trip on PostgreSQL, in the order they were added, in
+psycopg's pipeline mode with the parameters bound and the statements prepared
+on the server (:func:`_execute`). SQLite (embedded: no round trips to save)
+runs them one by one. :func:`select` does the same for the reads that go with
+the row lock.
 """
 
 from __future__ import annotations
