@@ -219,7 +219,7 @@ class Breakdown:
         from bihuan.hazards.statements import Batch
         from bihuan.notifications import outbox
 
-        self._wrap(services, "_lock", "lock + reads: one SELECT .. FOR UPDATE")
+        self._wrap(services, "_lock", "lock + reads: one SELECT .. FOR NO KEY UPDATE")
         self._wrap(services, "_validate_evidence", "evidence: decode the photo")
         self._wrap(summaries, "record_hazard_event", "summary hook (bookings)")
         self._wrap(audit, "new_entry", "audit entry (hash)")

@@ -297,9 +297,13 @@ def _lock_query(visible: Q) -> Compiled:
                                    output_field=BigIntegerField())
     # The row lock serialises transitions of one hazard: two verifiers closing it
     # at once queue here, and the second sees the first one's state and version.
+    # NO KEY: a transition changes no key, so rows referring to the hazard (their
+    # foreign-key checks take FOR KEY SHARE) are not held up by it; under FOR UPDATE
+    # the summaries' rebuild, checking its rows at commit, deadlocked with a
+    # transition waiting for the summary tables.
     return Compiled.of(
-        Hazard.objects.filter(visible, pk=_ANY_HAZARD).select_for_update(of=("self",))
-        .annotate(**reads).order_by(),
+        Hazard.objects.filter(visible, pk=_ANY_HAZARD)
+        .select_for_update(of=("self",), no_key=True).annotate(**reads).order_by(),
         required=("hazard",), hazard=_ANY_HAZARD, user=_ANY_USER,
     )
 

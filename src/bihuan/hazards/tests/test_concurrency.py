@@ -193,3 +193,58 @@ def test_an_unhindered_race_still_has_exactly_one_winner(pg_world: World) -> Non
         assert fresh.version == hazard.version + 1
         assert HazardEvent.objects.filter(hazard=hazard,
                                           action=HazardAction.VERIFY_PASS).count() == 1
+
+
+def test_a_transitions_row_lock_leaves_references_to_the_hazard_free(
+    pg_world: World, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lock is FOR NO KEY UPDATE: the transition changes no key, so rows that
+    refer to the hazard (foreign-key checks take FOR KEY SHARE: another hazard's
+    event, the summaries' rebuild at its commit) are not held up by it. Under FOR
+    UPDATE the rebuild's commit and a transition waiting for the summary tables
+    deadlocked, and the rebuild lost all its work."""
+    from django.db import OperationalError
+
+    (hazard,) = _pending_hazards(pg_world, 1)
+    locked, release = threading.Event(), threading.Event()
+    original = services._check_verifier
+
+    def hold(step: Any) -> None:  # inside the transition, with the row lock
+        locked.set()
+        release.wait(20)
+        original(step)
+
+    monkeypatch.setattr(services, "_check_verifier", hold)
+    outcome: dict[str, Any] = {}
+
+    def verify() -> None:
+        try:
+            actor = User.objects.get(pk=pg_world.users["east_officer"].pk)
+            outcome["hazard"] = services.pass_verification(hazard.pk, actor=actor)
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=verify)
+    thread.start()
+    try:
+        assert locked.wait(20), "the transition did not reach its lock"
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+            try:
+                # What a foreign-key check on a row referring to the hazard does.
+                cursor.execute("SELECT 1 FROM hazards_hazard WHERE id = %s FOR KEY SHARE",
+                               [hazard.pk])
+                assert cursor.fetchall() == [(1,)]
+            except OperationalError as error:
+                pytest.fail(f"the transition's lock blocks references to the hazard: {error}")
+            finally:
+                cursor.execute("RESET lock_timeout")
+    finally:
+        release.set()
+        thread.join(30)
+    assert "error" not in outcome, outcome
+    assert Hazard.objects.get(pk=hazard.pk).state == HazardState.CLOSED
+    # Two transitions of one hazard still queue on the lock (FOR NO KEY UPDATE
+    # conflicts with itself): the race tests above.

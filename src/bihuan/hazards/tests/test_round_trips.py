@@ -39,7 +39,7 @@ def test_a_transition_is_one_lock_with_its_reads_and_one_batch_of_writes(world, 
     # The test's transaction makes the service's BEGIN/COMMIT a savepoint and its release.
     sql = [q["sql"] for q in ctx.captured_queries]
     assert len(sql) == 4, "\n".join(sql)
-    assert "FOR UPDATE" in sql[1] and "audit_auditentry" in sql[1]
+    assert "FOR NO KEY UPDATE" in sql[1] and "audit_auditentry" in sql[1]
     assert sql[2].startswith("UPDATE") and "INSERT INTO \"hazards_hazardevent\"" in sql[2]
 
 
@@ -79,12 +79,12 @@ def test_the_statements_of_a_transition_are_prepared_on_the_connection(world, on
                                   evidence=[after_photo(3)])
     services.pass_verification(hazard.pk, actor=world.users["east_officer"])
     prepared = _prepared()
-    assert any("FOR UPDATE" in sql for sql in prepared), prepared
+    assert any("FOR NO KEY UPDATE" in sql for sql in prepared), prepared
     assert any(sql.startswith('INSERT INTO "hazards_hazardevent"') for sql in prepared)
     assert any(sql.startswith('INSERT INTO "audit_auditentry"') for sql in prepared)
     # Parameters are bound on the server ($1), the statements reused for every hazard.
     assert all("$1" in sql for sql in prepared if "hazards_hazardevent" in sql)
-    lock = next(sql for sql in prepared if "FOR UPDATE" in sql)
+    lock = next(sql for sql in prepared if "FOR NO KEY UPDATE" in sql)
     assert '"hazards_hazard"."id" = $' in lock
     assert f'"hazards_hazard"."id" = {hazard.pk}' not in lock
 
