@@ -116,11 +116,10 @@ def _execute(statements: Sequence[Statement], *, fetch: bool) -> list[list[tuple
 
     On PostgreSQL they go in one round trip, in psycopg's pipeline mode, with the
     parameters bound on the server: no query text is built on the client, and each
-    statement is prepared once per connection and then only
-    executed (``DB_PREPARE`` in the settings), so the server does not parse and plan it
-    again. Each statement still runs after the previous one, and the first that
-    fails stops the rest. SQLite (embedded: no round trips to save) runs them one
-    by one.
+    statement is prepared once per connection and then only executed (``DB_PREPARE``
+    in the settings), so the server does not parse and plan it again. Each statement
+    still runs after the previous one, and the first that fails stops the rest.
+    SQLite (embedded: no round trips to save) runs them one by one.
     """
     results: list[list[tuple[Any, ...]]] = []
     with connection.cursor() as cursor:  # connects, and checks the transaction is usable
@@ -146,10 +145,8 @@ def _execute(statements: Sequence[Statement], *, fetch: bool) -> list[list[tuple
                     if fetch and cursors:  # a cursor holds the rows of its last statement
                         raw = psycopg.Cursor(pg)
                     raw.execute(sql, params, prepare=prepare)
-                    if fetch and not _PIPELINE:
-                        results.append(raw.fetchall())
                     cursors.append(raw)
-            if fetch and _PIPELINE:
+            if fetch:
                 results = [raw.fetchall() for raw in cursors]
         if connection.queries_logged:  # DEBUG, or a test counting round trips
             quote = psycopg.ClientCursor(pg).mogrify

@@ -21,7 +21,7 @@ from bihuan.checklists.models import Checklist, ChecklistItem
 from bihuan.core import clock, images
 from bihuan.core.errors import DomainError, PermissionDenied, ValidationFailed
 from bihuan.hazards import services as hazard_services
-from bihuan.hazards.models import Hazard
+from bihuan.hazards.models import Hazard, HazardQuerySet
 from bihuan.inspections.choices import (
     FollowUpOutcome,
     InspectionKind,
@@ -48,9 +48,13 @@ class Finding:
     evidence: Sequence[hazard_services.EvidenceFile] = field(default_factory=tuple)
 
 
+def _outstanding(place_id: int) -> HazardQuerySet:
+    return Hazard.objects.filter(place_id=place_id).open().order_by("registered_at", "id")
+
+
 def outstanding_hazards(place: Place) -> list[Hazard]:
     """The place's open hazards: a follow-up visit starts from these, not a blank form."""
-    return list(Hazard.objects.filter(place=place).open().order_by("registered_at", "id"))
+    return list(_outstanding(place.pk))
 
 
 def _kind_allowed(kind: str, role: str) -> bool:
@@ -213,10 +217,7 @@ def _submit(
     # (neither locks), so the caller's list is as good as a new one. Only the ids are
     # needed: read as such, not as rows (most visits find none open).
     if open_hazards is None:
-        open_ids = list(
-            Hazard.objects.filter(place_id=place_obj.pk).open()
-            .order_by("registered_at", "id").values_list("pk", flat=True)
-        )
+        open_ids = list(_outstanding(place_obj.pk).values_list("pk", flat=True))
     else:
         open_ids = [h.pk for h in open_hazards]
     carried = carried or {}
