@@ -158,7 +158,14 @@ class Server:
         raise AssertionError(f"server not ready within {within} s")
 
     def workers(self) -> list[psutil.Process]:
-        return psutil.Process(self.proc.pid).children()
+        """The master's live workers: a killed one stays a child (a zombie) until the
+        master reaps it, and must not count as one of them."""
+        live = []
+        for child in psutil.Process(self.proc.pid).children():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if child.status() != psutil.STATUS_ZOMBIE:
+                    live.append(child)
+        return live
 
     def kill_a_worker(self) -> int:
         victim = self.workers()[0]

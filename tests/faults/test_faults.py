@@ -134,9 +134,12 @@ def test_web_worker_killed_mid_submissions(stack: Stack) -> None:
         # may finish just after the second kill); the service answers.
         assert server.wait_ready(10) < 10
         deadline = time.monotonic() + 10
-        while len(server.workers()) < 2 and time.monotonic() < deadline:
+        workers = server.workers()
+        while len(workers) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert len(server.workers()) == 2
+            workers = server.workers()
+        assert len(workers) == 2, workers
+        assert not {w.pid for w in workers} & set(killed)
         check_records(stack, clients)
         assert sum(c.attempts for c in clients) >= CLIENTS * PER_CLIENT
     finally:
