@@ -56,6 +56,7 @@ from bihuan.campaigns.models import (
 )
 from bihuan.core import clock, images
 from bihuan.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from bihuan.dashboard import metrics, summaries
 from bihuan.places.choices import PlaceKind
 
 MANAGER_ROLES = frozenset({Role.COMMAND_STAFF, Role.TOWN_OFFICER})
@@ -843,108 +844,83 @@ def record_duty_check(
 
 
 # ---------------------------------------------------------------- missed detection
+#
+# 漏检率 has one definition, the dashboard's (docs/dashboard.md, "missed detection"):
+# the summary rows keep its counters per campaign, so the campaign page reads them
+# as the dashboard and the briefing do and shows the same figures for the same
+# area, campaign and day. Nothing here scans hazards or inspections.
 
 
 @dataclass(frozen=True)
 class MissedDetection:
-    """Checks of what the local team passed, and how many found what it missed."""
+    """Of the hazards found by cross-inspections and look-back inspections (``cross_found``,
+    not since dismissed or voided), those at a place a local team had passed as clean in
+    the days before (``missed``); ``rate`` is the dashboard's share in 0..1 (or None)."""
 
-    checks: int
-    misses: int
+    cross_found: int
+    missed: int
+    rate: float | None
 
-    @property
-    def rate(self) -> float | None:
-        return 100 * self.misses / self.checks if self.checks else None
-
-
-@dataclass(frozen=True)
-class _Check:
-    town: str | None
-    area_path: str
-    missed: bool
+    @classmethod
+    def of(cls, figures: metrics.AreaFigures) -> MissedDetection:
+        return cls(figures.cross_found, figures.missed, figures.missed_detection_rate)
 
 
-def _checks(area: Area, campaign: Campaign) -> list[_Check]:
-    """Every check that re-examines the local team's work, within the campaign:
-
-    - a cross-inspection of a place whose last local patrol in the ``RECENT_DAYS``
-      before it found nothing; a miss if the cross-inspection found a hazard;
-    - a look-back of a closed hazard; a miss if it failed (the hazard recurred).
-    """
-    from bihuan.hazards.choices import HazardAction
-    from bihuan.hazards.models import HazardEvent
-    from bihuan.inspections.choices import InspectionKind, InspectionStatus
-    from bihuan.inspections.models import Inspection
-
-    start = dt.datetime.combine(campaign.starts_on, dt.time(), tzinfo=clock.now().tzinfo)
-    end = dt.datetime.combine(campaign.ends_on + dt.timedelta(days=1), dt.time(),
-                              tzinfo=clock.now().tzinfo)
-    kinds = campaign.place_kinds or None
-    crosses = Inspection.objects.filter(
-        kind=InspectionKind.CROSS, status=InspectionStatus.SUBMITTED,
-        place__area__path__startswith=area.path, started_at__gte=start, started_at__lt=end,
-    )
-    if kinds:
-        crosses = crosses.filter(place__kind__in=kinds)
-    cross_rows = list(crosses.annotate(found=Count("hazards")).values_list(
-        "place_id", "started_at", "found", "place__area__path"))
-    patrols: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-    if cross_rows:
-        for place_id, started_at, found in (
-            Inspection.objects.filter(
-                kind=InspectionKind.GRID_PATROL, status=InspectionStatus.SUBMITTED,
-                place_id__in={r[0] for r in cross_rows},
-                started_at__gte=start - dt.timedelta(days=RECENT_DAYS),
-            ).annotate(found=Count("hazards")).values_list("place_id", "started_at", "found")
-        ):
-            patrols[place_id].append((started_at, found))
-    checks = []
-    for place_id, started_at, found, path in cross_rows:
-        before = [p for p in patrols[place_id]
-                  if started_at - dt.timedelta(days=RECENT_DAYS) <= p[0] < started_at]
-        if before and max(before)[1] == 0:
-            checks.append(_Check(_town_code(path), path, bool(found)))
-    events = HazardEvent.objects.filter(
-        action__in=[HazardAction.LOOK_BACK_PASS, HazardAction.LOOK_BACK_FAIL],
-        hazard__area__path__startswith=area.path, at__gte=start, at__lt=end,
-    )
-    if kinds:
-        events = events.filter(hazard__place_kind__in=kinds)
-    for action, path in events.values_list("action", "hazard__area__path"):
-        checks.append(_Check(_town_code(path), path, action == HazardAction.LOOK_BACK_FAIL))
-    return checks
+def missed_detection_days() -> int:
+    """How recent a local team's clean visit must be for a later finding to count as
+    missed (``BIHUAN_MISSED_DETECTION_DAYS``)."""
+    return summaries.missed_window_days()
 
 
-def missed_detection(area: Area, campaign: Campaign) -> MissedDetection:
-    """漏检率 for ``area`` within ``campaign`` (the dashboard may call this)."""
-    checks = _checks(area, campaign)
-    return MissedDetection(len(checks), sum(1 for c in checks if c.missed))
+def missed_detection(area: Area, campaign: Campaign, day: dt.date | None = None
+                     ) -> MissedDetection:
+    """漏检率 for ``area`` within ``campaign`` at the end of ``day`` (today by default):
+    ``metrics.figures(area, day, campaign)``'s."""
+    return MissedDetection.of(metrics.figures(area, day or clock.today(), campaign))
 
 
-def missed_detection_by_area(campaign: Campaign) -> list[tuple[Area, MissedDetection]]:
-    checks = _checks(campaign.area, campaign)
-    rows = []
-    for area in _areas_below(campaign.area):
-        mine = [c for c in checks if c.area_path.startswith(area.path)]
-        rows.append((area, MissedDetection(len(mine), sum(1 for c in mine if c.missed))))
-    return rows
+def missed_detection_by_area(campaign: Campaign, day: dt.date | None = None
+                             ) -> list[tuple[Area, MissedDetection]]:
+    """Per area below the campaign's area (``metrics.child_figures``), or the area itself
+    when it has none."""
+    day = day or clock.today()
+    rows = metrics.child_figures(campaign.area, day, campaign)
+    if not rows:
+        return [(campaign.area, missed_detection(campaign.area, campaign, day))]
+    return [(f.area, MissedDetection.of(f)) for f in rows]
 
 
-def missed_detection_by_team(campaign: Campaign) -> list[tuple[Team, MissedDetection]]:
-    """Per local team: the checks of places in its home town."""
-    checks = _checks(campaign.area, campaign)
-    rows = []
-    for team in Team.objects.filter(home_area__path__startswith=campaign.area.path
-                                    ).select_related("home_area"):
-        town = _town_code(team.home_area.path)
-        mine = [c for c in checks if c.town == town]
-        rows.append((team, MissedDetection(len(mine), sum(1 for c in mine if c.missed))))
-    return rows
+def _team_area_path(team: Team, campaign: Campaign) -> str:
+    """The area a local team answers for within the campaign: its home town (its home
+    area if that is above the towns), narrowed to the campaign's area."""
+    codes = [c for c in team.home_area.path.split("/") if c]
+    path = "".join(f"{c}/" for c in codes[:2])
+    return campaign.area.path if campaign.area.path.startswith(path) else path
+
+
+def missed_detection_by_team(campaign: Campaign, day: dt.date | None = None
+                             ) -> list[tuple[Team, MissedDetection]]:
+    """Per local team based within the campaign's area: the figures of its home town.
+
+    The towns below the campaign's area come from one ``metrics.child_figures``; a
+    team's area that is not among them (the campaign's own area) is read once."""
+    day = day or clock.today()
+    teams = list(Team.objects.filter(home_area__path__startswith=campaign.area.path)
+                 .select_related("home_area"))
+    if not teams:
+        return []
+    paths = {team.pk: _team_area_path(team, campaign) for team in teams}
+    known = {f.area.path: MissedDetection.of(f)
+             for f in metrics.child_figures(campaign.area, day, campaign)}
+    for area in Area.objects.filter(path__in=set(paths.values()) - known.keys()):
+        known[area.path] = missed_detection(area, campaign, day)
+    return [(team, known[paths[team.pk]]) for team in teams]
 
 
 __all__ = [
-    "add_responsibility", "announce_cross_draw", "announce_duty_draw",
+    "MissedDetection", "add_responsibility", "announce_cross_draw", "announce_duty_draw",
     "announce_look_back_draw", "can_manage", "create_campaign", "create_task",
-    "missed_detection", "perform_draw", "record_duty_check", "record_look_back",
+    "missed_detection", "missed_detection_by_area", "missed_detection_by_team",
+    "missed_detection_days", "perform_draw", "record_duty_check", "record_look_back",
     "report_task_progress", "set_target", "verify_draw",
 ]

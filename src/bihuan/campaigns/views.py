@@ -119,14 +119,18 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     forecasts = [(t, progress.forecast(t)) for t in targets]
     draws = list(Draw.objects.visible_to(request.user).filter(campaign=campaign)
                  .select_related("area", "announced_by"))
+    today = clock.today()
     return render(request, "campaigns/detail.html", {
         "campaign": campaign,
         "forecasts": forecasts,
         "targets": targets,
         "by_area": progress.progress_by_area(campaign),
-        "missed": services.missed_detection(campaign.area, campaign),
-        "missed_by_area": services.missed_detection_by_area(campaign),
-        "missed_by_team": services.missed_detection_by_team(campaign),
+        # The dashboard's 漏检率 for the campaign, as of today (docs/dashboard.md).
+        "missed_day": today,
+        "missed_days": services.missed_detection_days(),
+        "missed": services.missed_detection(campaign.area, campaign, today),
+        "missed_by_area": services.missed_detection_by_area(campaign, today),
+        "missed_by_team": services.missed_detection_by_team(campaign, today),
         "draws": draws,
         "manager": manager,
         "target_form": target_form,

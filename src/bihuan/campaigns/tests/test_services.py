@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from bihuan.audit.models import AuditEntry
 from bihuan.campaigns import draws, services
@@ -25,6 +26,7 @@ from bihuan.campaigns.models import (
 from bihuan.campaigns.tests.helpers import END, START, campaign, teams
 from bihuan.core import clock
 from bihuan.core.errors import NotFound, PermissionDenied, ValidationFailed
+from bihuan.dashboard import metrics
 from bihuan.hazards import services as hazards
 from bihuan.hazards.choices import HazardState
 from bihuan.inspections import services as inspections
@@ -372,8 +374,12 @@ def test_a_failed_look_back_reopens_the_hazard_and_counts_a_recurrence(world):
     assert item.result == CheckResult.FAILED
     assert item.hazard.state == HazardState.RECTIFYING
     assert item.hazard.recurrence_count == 1
+    # A failed look-back is a recurrence, not a missed detection: no hazard was found
+    # by a cross-inspection or look-back inspection (one definition, the dashboard's).
     md = services.missed_detection(world.city, c)
-    assert (md.checks, md.misses) == (1, 1)
+    assert md == services.MissedDetection.of(metrics.figures(world.city, clock.today(), c))
+    assert (md.cross_found, md.missed, md.rate) == (0, 0, None)
+    assert metrics.figures(world.city, clock.today()).recurrences == 1
 
 
 # ---------------------------------------------------------------- duty spot checks
@@ -416,31 +422,92 @@ def test_a_duty_draw_without_recorded_inspections_is_refused(world):
 # ---------------------------------------------------------------- missed detection
 
 
-def test_a_cross_inspection_finding_what_the_local_patrol_passed_is_a_miss(world):
+def _cross_finding(world, place, *, campaign=None, team=None, actor="fire_inspector",
+                   index=0, found=True):
+    """A cross-inspection of ``place``, registering one hazard unless ``found`` is false."""
+    checklist = world.checklist_for(world.places[place])
+    items = [i for i in checklist.items.all() if i.severity == "general"]
+    findings = ([inspections.Finding(item_code=items[index].code, evidence=[before_photo(index)])]
+                if found else [])
+    return inspections.submit_inspection(
+        actor=world.users[actor], place=world.places[place], kind=InspectionKind.CROSS,
+        team=team, campaign=campaign, checklist=checklist, results={}, findings=findings)
+
+
+@pytest.fixture
+def cross_findings(world):
+    """Within the campaign: a hazard found by a cross-inspection at a place the local
+    grid patrol passed as clean 5 days before (missed), one at a place whose last
+    clean patrol is 40 days old (found, not missed), and a cross-inspection finding
+    nothing at a place passed clean (neither). Outside the campaign: one more miss."""
     c = campaign(world)
     t = teams(world)
     _patrol(world, "baita_rental", days_ago=5)  # clean
     _patrol(world, "baita_shop", days_ago=5)  # clean
-    rental_items = [i for i in world.checklist_for(world.places["baita_rental"]).items.all()
-                    if i.severity == "general"]
-    inspections.submit_inspection(
-        actor=world.users["fire_inspector"], place=world.places["baita_rental"],
-        kind=InspectionKind.CROSS, team=t["west"], campaign=c,
-        checklist=world.checklist_for(world.places["baita_rental"]), results={},
-        findings=[inspections.Finding(item_code=rental_items[0].code,
-                                      evidence=[before_photo(1)])],
-    )
-    inspections.submit_inspection(
-        actor=world.users["fire_inspector"], place=world.places["baita_shop"],
-        kind=InspectionKind.CROSS, team=t["west"], campaign=c,
-        checklist=world.checklist_for(world.places["baita_shop"]), results={},
-    )
+    _patrol(world, "loutang_rental", actor="loutang_grid_worker", days_ago=40)  # clean, old
+    _cross_finding(world, "baita_rental", campaign=c, team=t["west"])
+    _cross_finding(world, "loutang_rental", campaign=c, team=t["east"])
+    _cross_finding(world, "baita_shop", campaign=c, team=t["west"], found=False)
+    _cross_finding(world, "baita_rental", actor="commander", index=1)  # no campaign
+    return c, t
+
+
+def test_missed_detection_is_the_dashboards_figure_for_the_campaign(world, cross_findings):
+    c, _t = cross_findings
+    today = clock.today()
     md = services.missed_detection(world.city, c)
-    assert (md.checks, md.misses, md.rate) == (2, 1, 50.0)
+    f = metrics.figures(world.city, today, c)
+    assert (md.cross_found, md.missed, md.rate) == (f.cross_found, f.missed,
+                                                     f.missed_detection_rate)
+    assert (md.cross_found, md.missed, md.rate) == (2, 1, 0.5)
+    # The finding outside the campaign counts in all records, not in the campaign's.
+    overall = metrics.figures(world.city, today)
+    assert (overall.cross_found, overall.missed) == (3, 2)
+    for town, expected in (("east", (1, 1, 1.0)), ("west", (1, 0, 0.0))):
+        md = services.missed_detection(world.towns[town], c)
+        assert (md.cross_found, md.missed, md.rate) == expected
+        assert md == services.MissedDetection.of(metrics.figures(world.towns[town], today, c))
+    # As of a day before the findings: nothing yet.
+    before = today - dt.timedelta(days=1)
+    assert services.missed_detection(world.city, c, before) == services.MissedDetection(0, 0, None)
+
+
+def test_missed_detection_by_area_and_team_are_the_dashboards_child_figures(world,
+                                                                           cross_findings):
+    c, t = cross_findings
+    today = clock.today()
+    by_area = services.missed_detection_by_area(c)
+    children = metrics.child_figures(world.city, today, c)
+    assert [(a, md.cross_found, md.missed, md.rate) for a, md in by_area] == [
+        (f.area, f.cross_found, f.missed, f.missed_detection_rate) for f in children]
+    assert [(a, md.cross_found, md.missed) for a, md in by_area] == [
+        (world.towns["east"], 1, 1), (world.towns["west"], 1, 0)]
     by_team = dict(services.missed_detection_by_team(c))
-    assert (by_team[t["east"]].checks, by_team[t["east"]].misses) == (2, 1)
-    assert by_team[t["west"]].checks == 0
-    assert services.missed_detection(world.towns["west"], c).checks == 0
+    assert (by_team[t["east"]].cross_found, by_team[t["east"]].missed) == (1, 1)
+    assert (by_team[t["west"]].cross_found, by_team[t["west"]].missed) == (1, 0)
+    # A town's campaign: its villages, and its team answers for the town.
+    east = campaign(world, code="E-2026", area=world.towns["east"])
+    _cross_finding(world, "wujin_market", campaign=east, actor="east_officer")
+    rows = dict(services.missed_detection_by_area(east))
+    assert [(a, md.cross_found) for a, md in rows.items()] == [
+        (f.area, f.cross_found) for f in metrics.child_figures(world.towns["east"], today, east)]
+    assert (rows[world.villages["wujin"]].cross_found, rows[world.villages["baita"]].cross_found
+            ) == (1, 0)
+    assert dict(services.missed_detection_by_team(east)) == {
+        t["east"]: services.MissedDetection(1, 0, 0.0)}
+
+
+def test_the_campaign_page_shows_the_dashboards_missed_detection(client, world,
+                                                                 cross_findings):
+    c, _t = cross_findings
+    client.force_login(world.users["commander"])
+    html = client.get(reverse("campaigns:detail", args=[c.pk])).content.decode()
+    section = html[html.index('id="missed-detection"'):html.index('id="draws"')]
+    assert '<strong>50.0%</strong>' in section
+    dashboard = client.get(reverse("dashboard:area", args=[world.city.code]),
+                           {"campaign": c.pk}).content.decode()
+    tile = dashboard[dashboard.index('data-figure="missed_detection_rate"'):]
+    assert tile[:tile.index("</div>")].count('<span class="tile-value">50.0%</span>') == 1
 
 
 def test_a_team_member_finds_the_assignment_of_a_place(world):
