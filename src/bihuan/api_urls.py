@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from bihuan.areas.api.views import AreaViewSet
+from bihuan.campaigns.api.views import CampaignTaskViewSet, CampaignViewSet
 from bihuan.hazards.api.views import HazardViewSet
 from bihuan.inspections.api.views import InspectionViewSet
 from bihuan.places.api.views import PartyViewSet, PlaceViewSet
@@ -19,6 +20,8 @@ router.register("parties", PartyViewSet, basename="party")
 router.register("inspections", InspectionViewSet, basename="inspection")
 router.register("hazards", HazardViewSet, basename="hazard")
 router.register("reports", CitizenReportViewSet, basename="citizen-report")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("campaign-tasks", CampaignTaskViewSet, basename="campaign-task")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

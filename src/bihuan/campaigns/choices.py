@@ -17,6 +17,14 @@ PERCENT_METRICS = frozenset({Metric.COVERAGE, Metric.CLOSURE_RATE, Metric.ON_TIM
 CEILING_METRICS = frozenset({Metric.OPEN_MAJOR})
 
 
+class CampaignStatus(models.TextChoices):
+    """Where today falls in a campaign's window: derived, never stored."""
+
+    NOT_STARTED = "not_started", _("Not started")
+    RUNNING = "running", _("Running")
+    ENDED = "ended", _("Ended")
+
+
 class TaskStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")

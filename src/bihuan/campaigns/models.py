@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.campaigns.choices import (
+    CampaignStatus,
     CheckResult,
     DrawKind,
     DrawStatus,
@@ -71,6 +72,15 @@ class CampaignQuerySet(models.QuerySet["Campaign"]):
         day = day or clock.today()
         return self.filter(starts_on__lte=day, ends_on__gte=day)
 
+    def in_status(self, status: str, day: Any = None) -> CampaignQuerySet:
+        """The campaigns whose :meth:`Campaign.status_on` ``day`` (today) is ``status``."""
+        day = day or clock.today()
+        if status == CampaignStatus.ENDED:
+            return self.filter(ends_on__lt=day)
+        if status == CampaignStatus.NOT_STARTED:
+            return self.filter(starts_on__gt=day)
+        return self.running(day)
+
 
 class Campaign(models.Model):
     code = models.CharField(_("code"), max_length=30, unique=True)
@@ -96,6 +106,19 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def status_on(self, day: Any = None) -> CampaignStatus:
+        """Not started, running or ended on ``day`` (today)."""
+        day = day or clock.today()
+        if self.ends_on < day:
+            return CampaignStatus.ENDED
+        if self.starts_on > day:
+            return CampaignStatus.NOT_STARTED
+        return CampaignStatus.RUNNING
+
+    @property
+    def status(self) -> CampaignStatus:
+        return self.status_on()
 
     def get_place_kinds_display(self) -> list[str]:
         return [str(PlaceKind(k).label) for k in self.place_kinds if k in PlaceKind.values]

@@ -69,9 +69,8 @@ def _wants_csv(request: HttpRequest) -> bool:
 def campaign_list(request: HttpRequest) -> HttpResponse:
     _official(request)
     campaigns = Campaign.objects.visible_to(request.user).select_related("area")
-    today = clock.today()
     return render(request, "campaigns/list.html", {
-        "campaigns": campaigns, "today": today,
+        "campaigns": campaigns,
         "can_create": bool(f.area_choices(request.user, None, ["city", "town"],
                                           manageable=True)),
     })

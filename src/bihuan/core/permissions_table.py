@@ -599,6 +599,12 @@ TABLE: list[E] = [
         allow=roles(*AREA_OFFICIALS, rel=IN),
         note="an empty body: reached is a 400 about the body")
       for action in ("accept", "dismiss", "duplicate")],
+    E("campaign-list", allow=EVERYONE, note="a list of what each one sees (maybe none)"),
+    E("campaign-detail", obj="campaign", allow=merge(OFFICIALS_IN_SCOPE, anywhere(GRID, DEPT)),
+      note="as the campaign pages: a town's campaign is seen from any part of the town"),
+    E("campaign-task-list", allow=EVERYONE, note="a list of what each one sees (maybe none)"),
+    E("campaign-task-detail", obj="task", allow=merge(OFFICIALS_IN_SCOPE, anywhere(DEPT)),
+      note="as the task page"),
     E("api-schema", allow=EVERYONE, anonymous=OPEN),
     E("api-docs", allow=EVERYONE, anonymous=OPEN),
     # -- Open311 GeoReport v2: public by design (a citizen's app files and follows reports)

@@ -243,3 +243,26 @@ def test_the_assignee_records_a_look_back_and_the_checker_a_duty_check(client, w
     findings = client.get(reverse("campaigns:findings", args=[c.pk])).content.decode()
     assert "场所负责人称未见检查人员" in findings
     assert DutyFinding.objects.count() == 1
+
+
+def test_the_list_shows_each_campaigns_status_as_the_api_gives_it(world, client):
+    import datetime as dt
+
+    from django.utils import translation
+
+    running = campaign(world)
+    ended = campaign(world, code="OLD-1", name="夏季行动", area=world.towns["east"],
+                     starts_on=dt.date(2026, 6, 1), ends_on=dt.date(2026, 8, 31))
+    coming = campaign(world, code="NEXT-1", name="冬季行动", area=world.towns["east"],
+                      starts_on=dt.date(2026, 11, 1), ends_on=dt.date(2026, 12, 31))
+    client.force_login(world.users["commander"])
+    with translation.override("zh-hans"):
+        page = client.get(reverse("campaigns:list"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200
+    rows = {c.code: row for c in (running, ended, coming)
+            for row in page.content.decode().split("<tr") if c.code in row}
+    assert "进行中" in rows["SYGJ-2026"] and "已结束" in rows["OLD-1"]
+    assert "未开始" in rows["NEXT-1"]
+    api = client.get("/api/campaigns/").json()["results"]
+    assert {r["code"]: r["status"] for r in api} == {
+        "SYGJ-2026": "running", "OLD-1": "ended", "NEXT-1": "not_started"}

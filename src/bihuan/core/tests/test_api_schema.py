@@ -16,6 +16,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from bihuan.campaigns import services as campaign_services
+from bihuan.core import clock
 from bihuan.core.tokens import create_token
 from bihuan.hazards import services as hazard_services
 from bihuan.reports import services as report_services
@@ -30,7 +32,7 @@ CSRF = "schemathesisCsrfToken0123456789ab"
 def _data(world) -> dict[str, list[int]]:
     """A few objects of each kind, in several states, for the generated requests to hit."""
     u, p = world.users, world.places
-    ids: dict[str, list[int]] = {"hazard": [], "report": []}
+    ids: dict[str, list[int]] = {"hazard": [], "report": [], "campaign": [], "task": []}
     for key, actor in [("baita_rental", "baita_grid_worker"), ("baita_shop", "baita_cadre"),
                        ("loutang_rental", "loutang_grid_worker")]:
         checklist = world.checklist_for(p[key])
@@ -46,6 +48,15 @@ def _data(world) -> dict[str, list[int]]:
                                       requested_deadline=future(40))
     ids["report"].append(report_services.file_report(
         description="电动车充电", town=world.towns["east"], client_ip="10.0.0.1").pk)
+    today = clock.today()
+    for code, area in [("SCHEMA-CITY", world.city), ("SCHEMA-EAST", world.towns["east"])]:
+        campaign = campaign_services.create_campaign(
+            actor=u["commander"], code=code, name="消防安全专项整治", area=area,
+            starts_on=today, ends_on=future(30))
+        ids["campaign"].append(campaign.pk)
+        ids["task"].append(campaign_services.create_task(
+            actor=u["commander"], campaign=campaign, title="出租房全覆盖检查",
+            due_on=future(10), area=world.towns["east"]).pk)
     assert pending.state == "pending_verification"
     return ids
 
@@ -104,7 +115,7 @@ def test_the_api_keeps_its_schema_for_two_roles(world):
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        _run(application, known=sorted(set(ids["hazard"]) | set(ids["report"]) | {1, 2, 3}),
+        _run(application, known=sorted({i for kind in ids.values() for i in kind} | {1, 2, 3}),
              roles=roles)
     finally:
         request_started.connect(close_old_connections)

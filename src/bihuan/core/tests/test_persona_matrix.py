@@ -136,6 +136,8 @@ ENDPOINTS: dict[str, tuple[str, frozenset[str]]] = {
     "inspections": ("inspection", frozenset()),
     "hazards": ("hazard", frozenset({"events", "transition"})
                 | HAZARD_ACTIONS_TESTED_IN_TEST_API),
+    "campaigns": ("campaign", frozenset()),
+    "campaign-tasks": ("task", frozenset()),
 }
 # Router endpoints whose scoping is tested elsewhere (their model is not a matrix kind).
 ENDPOINTS_ELSEWHERE: dict[str, str] = {
