@@ -170,7 +170,8 @@ def postgres_info() -> dict[str, Any]:
         cursor.execute("SELECT version()")
         info["version"] = cursor.fetchone()[0]
         for name in ("server_version", "shared_buffers", "synchronous_commit", "fsync",
-                     "wal_sync_method", "max_wal_size", "work_mem"):
+                     "wal_sync_method", "max_wal_size", "checkpoint_timeout",
+                     "wal_compression", "work_mem"):
             cursor.execute(f"SHOW {name}")
             info[name] = cursor.fetchone()[0]
     return info
@@ -359,6 +360,8 @@ def report(rows: Sequence[Row], name: str, *, extra: dict[str, Any] | None = Non
     m = run["machine"]
     pg = m.get("postgresql", {})
     print(f"\n  machine: {m['nproc']} cpu, {m['memory_gib']} GiB, PostgreSQL "
-          f"{pg.get('server_version', '?')}, Python {m['python']}; results appended to "
+          f"{pg.get('server_version', '?')} (shared_buffers {pg.get('shared_buffers', '?')}, "
+          f"checkpoint_timeout {pg.get('checkpoint_timeout', '?')}, max_wal_size "
+          f"{pg.get('max_wal_size', '?')}), Python {m['python']}; results appended to "
           f"{path.relative_to(PROJECT_DIR)}")
     return run
