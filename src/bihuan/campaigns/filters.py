@@ -8,19 +8,11 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from bihuan.areas.filters import in_subtree
 from bihuan.campaigns.choices import Duty, TaskStatus
 from bihuan.campaigns.models import Responsibility, Task, TaskQuerySet
 from bihuan.core import clock
 from bihuan.places.choices import PlaceKind
-
-
-def _subtree(queryset: QuerySet[Any], lookup: str, code: str) -> QuerySet[Any]:
-    from bihuan.areas.models import Area
-
-    area = Area.objects.filter(code=code).first()
-    if area is None:
-        return queryset.none()
-    return queryset.filter(**{f"{lookup}__startswith": area.path})
 
 
 class TaskFilterSet(django_filters.FilterSet):
@@ -40,7 +32,7 @@ class TaskFilterSet(django_filters.FilterSet):
         return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
 
     def filter_area(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
-        return _subtree(queryset, "area__path", value)
+        return in_subtree(queryset, value)
 
 
 class ResponsibilityFilterSet(django_filters.FilterSet):
@@ -54,4 +46,4 @@ class ResponsibilityFilterSet(django_filters.FilterSet):
 
     def filter_area(self, queryset: QuerySet[Responsibility], name: str,
                     value: str) -> QuerySet[Responsibility]:
-        return _subtree(queryset, "area__path", value)
+        return in_subtree(queryset, value)

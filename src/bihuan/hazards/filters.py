@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import QuerySet
 
+from bihuan.areas.filters import in_subtree
 from bihuan.core import clock
 from bihuan.hazards.choices import HazardState, Severity, SupervisionLevel
 from bihuan.hazards.models import Hazard, HazardQuerySet
@@ -30,12 +31,7 @@ class HazardFilterSet(django_filters.FilterSet):
                   "campaign", "place", "overdue", "registered_after", "registered_before"]
 
     def filter_area(self, queryset: QuerySet[Hazard], name: str, value: str) -> QuerySet[Hazard]:
-        from bihuan.areas.models import Area
-
-        area = Area.objects.filter(code=value).first()
-        if area is None:
-            return queryset.none()
-        return queryset.filter(area__path__startswith=area.path)
+        return in_subtree(queryset, value)
 
     def filter_overdue(self, queryset: QuerySet[Hazard], name: str,
                        value: bool | None) -> QuerySet[Hazard]:

@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from bihuan.areas.filters import in_subtree
 from bihuan.places.choices import PlaceKind
 from bihuan.places.models import Place
 
@@ -15,12 +16,7 @@ class PlaceFilterSet(django_filters.FilterSet):
         fields = ["kind", "area", "q"]
 
     def filter_area(self, queryset: QuerySet[Place], name: str, value: str) -> QuerySet[Place]:
-        from bihuan.areas.models import Area
-
-        area = Area.objects.filter(code=value).first()
-        if area is None:
-            return queryset.none()
-        return queryset.filter(area__path__startswith=area.path)
+        return in_subtree(queryset, value)
 
     def filter_q(self, queryset: QuerySet[Place], name: str, value: str) -> QuerySet[Place]:
         return queryset.filter(Q(name__icontains=value) | Q(address__icontains=value))

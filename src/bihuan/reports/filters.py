@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.areas.choices import AreaLevel
+from bihuan.areas.filters import in_subtree
 from bihuan.areas.models import Area
 from bihuan.reports.choices import ReportStatus
 from bihuan.reports.models import CitizenReport
@@ -46,10 +47,7 @@ class CitizenReportFilterSet(django_filters.FilterSet):
 
     def filter_area(self, queryset: QuerySet[CitizenReport], name: str,
                     value: str) -> QuerySet[CitizenReport]:
-        area = Area.objects.filter(code=value).first()
-        if area is None:
-            return queryset.none()
-        return queryset.filter(area__path__startswith=area.path)
+        return in_subtree(queryset, value)
 
     def filter_ticket(self, queryset: QuerySet[CitizenReport], name: str,
                       value: str) -> QuerySet[CitizenReport]:

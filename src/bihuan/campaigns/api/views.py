@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from bihuan.areas.filters import in_subtree
 from bihuan.campaigns.api.serializers import CampaignSerializer, TaskSerializer
 from bihuan.campaigns.choices import CampaignStatus
 from bihuan.campaigns.filters import TaskFilterSet
@@ -30,12 +31,7 @@ class CampaignApiFilterSet(django_filters.FilterSet):
 
     def filter_area(self, queryset: QuerySet[Campaign], name: str,
                     value: str) -> QuerySet[Campaign]:
-        from bihuan.areas.models import Area
-
-        area = Area.objects.filter(code=value).first()
-        if area is None:
-            return queryset.none()
-        return queryset.filter(area__path__startswith=area.path)
+        return in_subtree(queryset, value)
 
 
 class TaskApiFilterSet(TaskFilterSet):
