@@ -4,9 +4,10 @@
 
 On the filled bench database (``bench/fill.py``) it takes ``--hazards`` random
 hazards in ``rectifying`` state in one town (the town with the most of them
-whose party has a login), and runs their loops through ``bihuan.hazards.services``
-exactly as the views call them (hazard id, acting user, ``expected_version``,
-client address):
+whose party has a login; with the next towns too, each hazard with its own town's
+officers, when earlier runs have moved too many of them on), and runs their loops
+through ``bihuan.hazards.services`` exactly as the views call them (hazard id,
+acting user, ``expected_version``, client address):
 
     submit_rectification (the party, with an after-photo)
       [10 %: fail_verification (town officer 1) → submit_rectification again]
@@ -61,9 +62,9 @@ CLIENT_IP = "10.20.30.40"
 @dataclass
 class Setup:
     kind: str  # "city" (filled database) or "personas" (small world)
-    town: str
-    verifier: Any
-    looker: Any
+    town: str  # the town of ours (or the towns, when one had too few hazards)
+    verifier_of: dict[int, Any]  # hazard id → its town's officer who verifies
+    looker_of: dict[int, Any]  # hazard id → its town's officer who looks back
     party_of: dict[int, Any]  # hazard id → acting party user
     ours: list[int]
     raw: list[int]
@@ -115,11 +116,19 @@ def filled_setup(n: int, seed: int) -> Setup:
         by_town[town].append((hid, user_id))
     if not by_town:
         raise SystemExit("transitions: no rectifying hazard with a party login; run fill.py")
-    town, candidates = max(by_town.items(), key=lambda kv: len(kv[1]))
+    # Ours from the town with the most candidates; from the next towns too when each run
+    # has used up part of it (a run moves its hazards on to closed).
     need = n + WARMUP
+    towns: list[str] = []
+    candidates: list[tuple[int, int]] = []
+    for town, rows_of_town in sorted(by_town.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        if len(candidates) >= need:
+            break
+        towns.append(town)
+        candidates += rows_of_town
     if len(candidates) < need:
-        raise SystemExit(f"transitions: town {town} has {len(candidates)} candidate hazards, "
-                         f"{need} needed; lower --hazards or fill more")
+        raise SystemExit(f"transitions: {len(candidates)} candidate hazards, {need} needed; "
+                         "lower --hazards or fill more")
     rng = random.Random(seed)
     chosen = rng.sample(sorted(candidates), need)
     # The raw SQL baseline checks no scope: its hazards may come from any town.
@@ -130,19 +139,24 @@ def filled_setup(n: int, seed: int) -> Setup:
                          f"{need} needed; lower --hazards or fill more")
     raw_chosen = rng.sample(others, need)
     users = User.objects.in_bulk({uid for _h, uid in chosen + raw_chosen})
+    town_of = {hid: path.split("/")[1] for hid, path, _u in rows}
+    wanted = {town_of[h] for h, _u in chosen + raw_chosen}
     officers = {u.username: u for u in User.objects.filter(
-        username__in=[f"town_officer_{town}_1", f"town_officer_{town}_2"])}
+        username__in=[f"town_officer_{t}_{i}" for t in wanted for i in (1, 2)])}
     ids = [h for h, _u in chosen]
     raw_ids = [h for h, _u in raw_chosen]
+    town = towns[0] if len(towns) == 1 else f"{len(towns)} towns: {', '.join(towns)}"
     return Setup(
         kind="city", town=town,
-        verifier=officers[f"town_officer_{town}_1"], looker=officers[f"town_officer_{town}_2"],
+        verifier_of={h: officers[f"town_officer_{town_of[h]}_1"] for h in ids + raw_ids},
+        looker_of={h: officers[f"town_officer_{town_of[h]}_2"] for h in ids + raw_ids},
         party_of={h: users[u] for h, u in chosen + raw_chosen},
         warmup=ids[:WARMUP] + raw_ids[:WARMUP], ours=ids[WARMUP:], raw=raw_ids[WARMUP:],
         total_hazards=total,
-        notes=[f"{total:,} hazards in the database; {len(candidates):,} candidates in town "
-               f"{town}; personas town_officer_{town}_1 (verifies), _2 (looks back), and "
-               "each hazard's party login (submits); raw baseline on other rectifying hazards"],
+        notes=[f"{total:,} hazards in the database; {len(candidates):,} candidates in "
+               f"{'town ' + town if len(towns) == 1 else town}; personas each hazard's town's "
+               "town_officer_<town>_1 (verifies), _2 (looks back), and its party login "
+               "(submits); raw baseline on other rectifying hazards"],
     )
 
 
@@ -164,8 +178,10 @@ def persona_setup(n: int) -> Setup:
         ids.append(hazard.pk)
         party_of[hazard.pk] = place.party.user
     return Setup(
-        kind="personas", town="east (persona world)", verifier=world.users["east_officer"],
-        looker=world.users["east_officer_2"], party_of=party_of, warmup=ids[:2 * WARMUP],
+        kind="personas", town="east (persona world)",
+        verifier_of=dict.fromkeys(ids, world.users["east_officer"]),
+        looker_of=dict.fromkeys(ids, world.users["east_officer_2"]), party_of=party_of,
+        warmup=ids[:2 * WARMUP],
         ours=ids[2 * WARMUP:2 * WARMUP + n], raw=ids[2 * WARMUP + n:], total_hazards=len(ids),
         notes=["persona world of bihuan.testing (NOT the 1M-hazard figure)"],
     )
@@ -271,12 +287,12 @@ def run_services(setup: Setup, hazards: list[int], seed: int, *, fresh_scope: bo
     versions = dict(Hazard.objects.filter(pk__in=hazards).values_list("id", "version"))
     photos = {hid: photo(n) for n, hid in enumerate(hazards)}
     deadline = clock.today() + dt.timedelta(days=10)
-    verifier, looker = setup.verifier, setup.looker
     latencies: dict[str, list[float]] = defaultdict(list)
     queries: dict[str, list[int]] = defaultdict(list)
 
     def call(hid: int, action: str) -> None:
         version = versions[hid]
+        verifier, looker = setup.verifier_of[hid], setup.looker_of[hid]
         if action == "submit_rectification":
             party = setup.party_of[hid]
             if fresh_scope:
@@ -407,7 +423,6 @@ def run_raw(setup: Setup, hazards: list[int], seed: int, synchronous_commit: str
             state[streams[stream]].update(seq=seq, hash=digest)
         entry = _Entry()
         entry.object_type = "hazards.hazard"
-        verifier, looker = setup.verifier, setup.looker
         perf = time.perf_counter
         cpu_started = time.process_time()
         started = perf()
@@ -415,6 +430,7 @@ def run_raw(setup: Setup, hazards: list[int], seed: int, synchronous_commit: str
             t = perf()
             h = state[hid]
             from_state, to_state, role = MOVES[action]
+            verifier, looker = setup.verifier_of[hid], setup.looker_of[hid]
             version = h["version"] + 1
             now = dt.datetime.now(dt.UTC)
             reason, data = "", {}
