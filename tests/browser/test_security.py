@@ -92,6 +92,10 @@ def test_an_idle_session_expires(session_factory, settings):
     s.login("east_officer", password)
     s.go("/accounts/me/")
     assert "/accounts/me/" in s.page.url
+    # The bell loads by itself once the page is up: let it, so that the request finding
+    # the session expired is the navigation below (when it is the bell's, the window goes
+    # to the same login page: accounts/tests, test_a_poll_that_finds_the_session_...).
+    s.page.wait_for_load_state("networkidle")
     clock.advance(dt.timedelta(minutes=31))
     s.go("/accounts/me/")
     assert "/accounts/login/" in s.page.url

@@ -9,7 +9,7 @@ the API with a token are exempt from the second factor by design.
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
@@ -35,6 +35,17 @@ def _is_api(request: HttpRequest) -> bool:
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def _back_to(request: HttpRequest) -> str:
+    """Where to come back to after logging in again: the page requested, or for a
+    fragment request (htmx: the bell's polling) the page it was made from, whose
+    address htmx sends (``HX-Current-URL``; its path and query only)."""
+    if _is_htmx(request):
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if page.path.startswith("/") and not page.path.startswith("//"):
+            return page.path + (f"?{page.query}" if page.query else "")
+    return request.path
 
 
 def _htmx_refusal(location: str | None = None) -> HttpResponse:
@@ -104,10 +115,12 @@ class SessionSecurityMiddleware:
         message = _("Your session has expired. Please log in again.")
         if _is_api(request):
             return JsonResponse({"detail": message}, status=401)
-        login_url = f"{reverse('accounts:login')}?{urlencode({'next': request.path})}"
-        if _is_htmx(request):
-            return _htmx_refusal(reverse("accounts:login"))
+        login_url = f"{reverse('accounts:login')}?{urlencode({'next': _back_to(request)})}"
         messages.info(request, message)
+        if _is_htmx(request):
+            # The window goes to the login page, and back to the page after it: the
+            # poll that found the session expired must not lose where the user was.
+            return _htmx_refusal(login_url)
         return redirect(login_url)
 
     # -- second factor

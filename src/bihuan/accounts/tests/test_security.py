@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from urllib.parse import urlencode
 
 import pyotp
 import pytest
@@ -168,6 +169,28 @@ def test_an_idle_session_expires(world, settings):
     assert "_auth_user_id" not in client.session
     assert AuditEntry.objects.filter(action="auth.session_expired",
                                      data__reason="idle").exists()
+
+
+def test_a_poll_that_finds_the_session_expired_sends_the_window_to_the_login_and_back(
+        world, settings):
+    """The bell polls with htmx: when its request is the one that finds the session
+    expired, the window goes to the login page with the page the user was on as ``next``
+    (an address on another host is never taken from the header)."""
+    settings.BIHUAN_SESSION_IDLE_MINUTES = 30
+    for current, back in [("http://testserver/hazards/?state=rectifying",
+                           "/hazards/?state=rectifying"),
+                          ("http://testserver//evil.example/x", "/notifications/bell/")]:
+        client = Client()
+        client.force_login(world.users["east_officer"])
+        assert client.get("/accounts/me/").status_code == 200
+        clock.advance(dt.timedelta(minutes=31))
+        response = client.get("/notifications/bell/", HTTP_HX_REQUEST="true",
+                              HTTP_HX_CURRENT_URL=current, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 204
+        assert response["HX-Redirect"] == "/accounts/login/?" + urlencode({"next": back})
+        assert "_auth_user_id" not in client.session
+        login = client.get(response["HX-Redirect"], HTTP_ACCEPT_LANGUAGE="en")
+        assert "Your session has expired." in login.content.decode()
 
 
 def test_a_busy_session_still_ends_after_the_absolute_limit(world, settings):
