@@ -84,9 +84,14 @@ class Area(models.Model):
         codes = [c for c in self.path.split("/") if c]
         return Area.objects.filter(code__in=codes[:-1])
 
+    @property
+    def town_path(self) -> str:
+        """The path of the town this area is in (its own for a town; the city's for the
+        city), from the path alone."""
+        return "".join(f"{code}/" for code in self.path.split("/")[:2] if code)
+
     def town(self) -> Area | None:
         """The town this area is in (itself for a town), ``None`` for the city."""
-        codes = [c for c in self.path.split("/") if c]
-        if len(codes) < 2:
+        if self.town_path.count("/") < 2:
             return None
-        return Area.objects.get(code=codes[1])
+        return Area.objects.get(path=self.town_path)

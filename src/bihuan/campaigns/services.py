@@ -893,8 +893,7 @@ def missed_detection_by_area(campaign: Campaign, day: dt.date | None = None
 def _team_area_path(team: Team, campaign: Campaign) -> str:
     """The area a local team answers for within the campaign: its home town (its home
     area if that is above the towns), narrowed to the campaign's area."""
-    codes = [c for c in team.home_area.path.split("/") if c]
-    path = "".join(f"{c}/" for c in codes[:2])
+    path = team.home_area.town_path
     return campaign.area.path if campaign.area.path.startswith(path) else path
 
 
